@@ -1,0 +1,3 @@
+from demo_game.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""Headless autoplay: the scripted player bot plays a seeded run; writes a GIF and a JSON summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.atomic import atomic_write_bytes, atomic_write_text
+
+MAX_SECONDS = 600
+FRAMES_PER_TICK = 4  # render at 4x the sim rate (32 FPS of game time), as the interactive game would
+GIF_EVERY = FRAMES_PER_TICK  # one GIF frame per tick: 8 FPS keeps the file small
+GIF_SIZE = (480, 270)
+END_HOLD_TICKS = 8  # one more second of frames after the outcome, to show it
+
+
+def use_headless_sdl() -> None:
+    """Point SDL at its dummy video and audio drivers (must happen before pygame.display.init)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+
+def run_autoplay(
+    seed: int, seconds: float, out_dir: str | Path, size: tuple[int, int] = (1280, 720)
+) -> dict[str, Any]:
+    """Play `seed` for at most `seconds` of game time. Writes out_dir/demo.gif and out_dir/summary.json."""
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"seconds: expected 0 < seconds <= {MAX_SECONDS}, got {seconds}")
+    use_headless_sdl()
+    import pygame
+    from PIL import Image
+    from tqdm import tqdm
+
+    from demo_game.content import new_world
+    from demo_game.messages import message_for
+    from engine.render.pygame2d import Renderer
+    from engine.sim.player_bot import PlayerBot
+    from engine.sim.world import TICK_SECONDS, TICKS_PER_SECOND, Outcome
+
+    out_dir = Path(out_dir)
+    pygame.init()
+    try:
+        screen = pygame.display.set_mode(size)
+        world = new_world(seed)
+        bot = PlayerBot()
+        renderer = Renderer(size)
+        gif: list[Image.Image] = []
+        event_counts: dict[str, int] = {}
+        frames, render_seconds, fps = 0, 0.0, 0.0
+        wall_start = time.perf_counter()
+        max_ticks = int(seconds * TICKS_PER_SECOND)
+        hold = END_HOLD_TICKS
+        for tick in tqdm(range(max_ticks), desc=f"autoplay seed {seed}", unit="tick", leave=False):
+            if world.outcome is Outcome.RUNNING:
+                for event in world.step(bot.act(world)):
+                    event_counts[type(event).__name__] = event_counts.get(type(event).__name__, 0) + 1
+                    if (text := message_for(event)) is not None:
+                        renderer.textbox.push(text)
+            else:
+                hold -= 1
+            for k in range(FRAMES_PER_TICK):
+                start = time.perf_counter()
+                renderer.draw(
+                    screen, world, k / FRAMES_PER_TICK, (tick + k / FRAMES_PER_TICK) * TICK_SECONDS, fps
+                )
+                render_seconds += time.perf_counter() - start
+                frames += 1
+                fps = frames / render_seconds
+                if (tick * FRAMES_PER_TICK + k) % GIF_EVERY == 0:
+                    small = pygame.transform.smoothscale(screen, GIF_SIZE)
+                    gif.append(Image.frombytes("RGB", GIF_SIZE, pygame.image.tobytes(small, "RGB")))
+            if hold <= 0:
+                break
+    finally:
+        pygame.quit()
+
+    buf = io.BytesIO()
+    gif[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=gif[1:],
+        duration=1000 // TICKS_PER_SECOND,
+        loop=0,
+        optimize=False,
+    )
+    atomic_write_bytes(out_dir / "demo.gif", buf.getvalue())
+    p = world.player
+    summary = {
+        "seed": seed,
+        "outcome": world.outcome.value,
+        "ticks": world.tick,
+        "game_seconds": round(world.tick * TICK_SECONDS, 3),
+        "frames": frames,
+        "fps": round(fps, 1),
+        "resolution": list(size),
+        "wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "health": p.health,
+        "keys": p.keys,
+        "treasure": p.treasure,
+        "events": dict(sorted(event_counts.items())),
+        "gif": str(out_dir / "demo.gif"),
+        "gif_frames": len(gif),
+    }
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,106 @@
+"""The `ludoforge` command: play the game (windowed or headless) and export a seed's dungeon."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from demo_game.content import MAX_SEED
+from engine.errors import LudoforgeError
+
+app = typer.Typer(
+    help="ludoforge: a roguelite whose dungeons, art and NPCs are generated and trained.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SeedOption = Annotated[
+    int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")
+]
+
+
+def has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+@app.command()
+def play(
+    seed: SeedOption = None,
+    headless: Annotated[bool, typer.Option(help="Run the scripted autoplay with no window.")] = False,
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="Game seconds the autoplay may run.")] = 60.0,
+    out: Annotated[Path, typer.Option(help="Folder for the autoplay's demo.gif and summary.json.")] = Path(
+        "out"
+    ),
+) -> None:
+    """Play a dungeon. With no display (or --headless) a bot plays and writes a GIF and a summary."""
+    if not headless and not has_display():
+        typer.echo("No display found (DISPLAY and WAYLAND_DISPLAY are unset): running the headless autoplay.")
+        headless = True
+    if headless:
+        from demo_game.autoplay import run_autoplay
+
+        seed = 7 if seed is None else seed
+        typer.echo(
+            f"Autoplay: seed {seed}, up to {seconds:g} s of game time -> {out}/demo.gif, {out}/summary.json"
+        )
+        summary = run_autoplay(seed, seconds, out)
+        typer.echo(
+            f"{summary['outcome']} after {summary['game_seconds']} s, {summary['frames']} frames at "
+            f"{summary['fps']} FPS; wrote {out / 'demo.gif'} and {out / 'summary.json'}"
+        )
+        return
+    from demo_game.scenes import PlayScene, TitleScene
+    from engine.app.saves import default_save_path
+    from engine.app.scene import Game
+
+    game = Game()
+    if seed is None:
+        game.run(TitleScene())
+    else:
+        from demo_game.content import new_world
+
+        game.run(PlayScene(new_world(seed), default_save_path()))
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Path, typer.Option(help="Output file: .tmj, .tmx, .json, .txt or .png (chosen by extension).")
+    ],
+    seed: SeedOption = None,
+    rooms: Annotated[int, typer.Option(min=2, max=24, help="Rooms on the critical path.")] = 6,
+    branches: Annotated[int, typer.Option(min=0, max=24, help="Side rooms off the path.")] = 1,
+    locked_doors: Annotated[
+        int, typer.Option(min=0, max=22, help="Locked doors, each with a key before it.")
+    ] = 1,
+) -> None:
+    """Write a seed's dungeon to a level file."""
+    from demo_game.content import dungeon_for_seed
+    from engine.formats import write_level
+    from procgen.levels.dungeon import DungeonSettings
+
+    seed = random.randrange(MAX_SEED) if seed is None else seed
+    level = dungeon_for_seed(seed, DungeonSettings(rooms=rooms, branches=branches, locked_doors=locked_doors))
+    write_level(level, out)
+    typer.echo(f"Wrote seed {seed}'s dungeon ({level.width}x{level.height} tiles) to {out}")
+
+
+def main() -> None:
+    """Entry point: typed errors become one line on stderr and exit code 2, with no traceback."""
+    try:
+        app()
+    except (LudoforgeError, ValueError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

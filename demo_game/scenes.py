@@ -1,0 +1,165 @@
+"""The demo's scenes: title (seed field, new game, continue), play, pause, game over and victory."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pygame
+
+from demo_game.content import MAX_SEED, new_world
+from demo_game.messages import message_for
+from engine.app.input import ActionInput
+from engine.app.saves import default_save_path, read_save, write_save
+from engine.app.scene import Scene
+from engine.errors import SaveError
+from engine.render.pygame2d import Renderer
+from engine.sim.world import TICK_SECONDS, Outcome, World
+
+TITLE = (250, 214, 120)
+TEXT = (230, 226, 214)
+DIM = (120, 116, 110)
+WARN = (240, 120, 100)
+BACKGROUND = (14, 12, 22)
+
+
+def _centred(surface: pygame.Surface, font: pygame.font.Font, text: str, y: int, colour=TEXT) -> None:
+    img = font.render(text, True, colour)
+    surface.blit(img, ((surface.get_width() - img.get_width()) // 2, y))
+
+
+class MenuScene(Scene):
+    """Shared look of the text-only screens."""
+
+    def on_enter(self) -> None:
+        self.big = pygame.font.Font(None, 96)
+        self.font = pygame.font.Font(None, 40)
+
+
+class TitleScene(MenuScene):
+    def __init__(self, save_path: Path | None = None, message: str = "") -> None:
+        self.save_path = save_path or default_save_path()
+        self.seed_text = str(random.randrange(100000))
+        self.message = message
+
+    def on_event(self, event: pygame.event.Event) -> None:
+        if event.type != pygame.KEYDOWN:
+            return
+        if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            seed = int(self.seed_text or "0")
+            self.game.show(PlayScene(new_world(seed), self.save_path))
+        elif event.key == pygame.K_BACKSPACE:
+            self.seed_text = self.seed_text[:-1]
+        elif event.key == pygame.K_c:
+            try:
+                self.game.show(PlayScene(read_save(self.save_path), self.save_path))
+            except SaveError as e:
+                self.message = f"Cannot continue: {e}"
+        elif event.key == pygame.K_ESCAPE:
+            self.game.quit()
+        elif event.unicode.isdigit() and int(self.seed_text + event.unicode) <= MAX_SEED:
+            self.seed_text = (self.seed_text + event.unicode).lstrip("0") or "0"
+
+    def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
+        surface.fill(BACKGROUND)
+        _centred(surface, self.big, "ludoforge", 120, TITLE)
+        _centred(surface, self.font, f"Seed: {self.seed_text}_", 280)
+        _centred(surface, self.font, "Type a seed, Enter: new game", 350)
+        has_save = self.save_path.exists()
+        _centred(surface, self.font, "C: continue saved run", 400, TEXT if has_save else DIM)
+        _centred(surface, self.font, "Esc: quit", 450)
+        _centred(surface, self.font, "In game: WASD/arrows move, E interact, Esc pause", 560, DIM)
+        if self.message:
+            small = pygame.font.Font(None, 28)
+            _centred(surface, small, self.message[:110], 620, WARN)
+
+
+class PlayScene(Scene):
+    fixed_dt = TICK_SECONDS
+
+    def __init__(self, world: World, save_path: Path) -> None:
+        self.world = world
+        self.save_path = save_path
+        self.input = ActionInput()
+        self.renderer: Renderer | None = None
+        self.time_s = world.tick * TICK_SECONDS
+
+    def on_enter(self) -> None:
+        if self.renderer is None:
+            self.renderer = Renderer(self.game.screen.get_size())
+        self.input = ActionInput()  # forget keys held while paused
+
+    def on_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self.game.show(PauseScene(self))
+        else:
+            self.input.on_event(event)
+
+    def on_fixed_update(self, dt: float) -> None:
+        assert self.renderer is not None
+        for event in self.world.step(self.input.next_action()):
+            if (text := message_for(event)) is not None:
+                self.renderer.textbox.push(text)
+        self.time_s += dt
+        if self.world.outcome is not Outcome.RUNNING:
+            self.game.show(EndScene(self.world, self.save_path))
+
+    def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
+        assert self.renderer is not None
+        self.renderer.draw(surface, self.world, alpha, self.time_s + alpha * TICK_SECONDS, self.game.fps)
+
+
+class PauseScene(MenuScene):
+    def __init__(self, play: PlayScene) -> None:
+        self.play = play
+        self.message = ""
+
+    def on_event(self, event: pygame.event.Event) -> None:
+        if event.type != pygame.KEYDOWN:
+            return
+        if event.key == pygame.K_ESCAPE:
+            self.game.show(self.play)
+        elif event.key == pygame.K_s:
+            try:
+                write_save(self.play.save_path, self.play.world)
+            except OSError as e:
+                self.message = f"Could not save: {e}"
+                return
+            self.game.show(TitleScene(self.play.save_path, message=f"Saved to {self.play.save_path}"))
+        elif event.key == pygame.K_q:
+            self.game.show(TitleScene(self.play.save_path))
+
+    def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
+        self.play.on_draw(surface, 0.0)
+        shade = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 160))
+        surface.blit(shade, (0, 0))
+        _centred(surface, self.big, "Paused", 200, TITLE)
+        _centred(surface, self.font, "Esc: resume    S: save and quit    Q: quit without saving", 340)
+        if self.message:
+            _centred(surface, self.font, self.message, 420, WARN)
+
+
+class EndScene(MenuScene):
+    """Victory or game over, with the run's numbers."""
+
+    def __init__(self, world: World, save_path: Path) -> None:
+        self.world = world
+        self.save_path = save_path
+
+    def on_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and event.key in (
+            pygame.K_RETURN,
+            pygame.K_KP_ENTER,
+            pygame.K_ESCAPE,
+        ):
+            self.game.show(TitleScene(self.save_path))
+
+    def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
+        surface.fill(BACKGROUND)
+        won = self.world.outcome is Outcome.WON
+        _centred(surface, self.big, "Victory!" if won else "Game over", 160, TITLE if won else WARN)
+        p = self.world.player
+        stats = f"seed {self.world.seed}   {self.world.tick * TICK_SECONDS:.0f} s   treasure {p.treasure}"
+        _centred(surface, self.font, stats, 320)
+        _centred(surface, self.font, "Enter: back to the title", 420, DIM)

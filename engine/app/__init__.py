@@ -1,0 +1,1 @@
+"""The application layer: scenes and the fixed-timestep main loop, keyboard input, atomic versioned saves."""

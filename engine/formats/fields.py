@@ -1,0 +1,65 @@
+"""Typed access to fields of parsed files: every miss becomes a LevelFormatError naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from engine.errors import LevelFormatError, LevelValidationError
+from engine.level import Level
+
+T = TypeVar("T")
+# Bounds what a reader will load at all; a 1024x1024 level in our JSON is about 4 MB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+_TYPE_NAMES = {int: "an integer", str: "a string", list: "a list", dict: "an object", bool: "a boolean"}
+
+
+class FieldReader:
+    """Reads fields of one file, so that each error carries the file's path and the field's full name."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = path
+
+    def error(self, field: str, message: str) -> LevelFormatError:
+        return LevelFormatError(self.path, field, message)
+
+    def get(self, obj: Any, key: str, kind: type[T], field: str, default: Any = ...) -> T:
+        if not isinstance(obj, dict):
+            raise self.error(
+                field.rsplit(".", 1)[0] or field, f"expected an object, got {type(obj).__name__}"
+            )
+        if key not in obj:
+            if default is not ...:
+                return default
+            raise self.error(field, "is missing")
+        value = obj[key]
+        # bool is an int in Python; a JSON `true` is never a valid integer field.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            expected = _TYPE_NAMES.get(kind, kind.__name__)
+            raise self.error(field, f"expected {expected}, got {type(value).__name__} {value!r:.40}")
+        return value
+
+    def validated(self, level: Level) -> Level:
+        """Level.validate(), re-raised as a format error for this file."""
+        try:
+            return level.validate()
+        except LevelValidationError as e:
+            raise self.error(e.field, str(e).split(": ", 1)[1]) from None
+
+
+def read_bounded(path: str | Path, mode: str = "text") -> Any:
+    """Read a file whole, refusing ones larger than MAX_FILE_BYTES and naming missing ones."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise LevelFormatError(path, "file", "does not exist") from None
+    if size > MAX_FILE_BYTES:
+        raise LevelFormatError(path, "file", f"is {size} bytes; the limit is {MAX_FILE_BYTES}")
+    if mode == "bytes":
+        return path.read_bytes()
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise LevelFormatError(path, "file", f"is not UTF-8 text ({e.reason} at byte {e.start})") from None

@@ -1,0 +1,64 @@
+"""Typed events the World emits each step; the HUD, the narrator and the RL envs consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PLAYER_ID = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    tick: int
+
+
+@dataclass(frozen=True)
+class KeyPicked(Event):
+    x: int
+    y: int
+    keys_held: int
+
+
+@dataclass(frozen=True)
+class DoorOpened(Event):
+    x: int
+    y: int
+    keys_left: int
+
+
+@dataclass(frozen=True)
+class DamageTaken(Event):
+    """`target` is PLAYER_ID or an NPC id; `source` says what hurt it ("hazard", "enemy", "player")."""
+
+    target: int
+    amount: int
+    source: str
+    health_left: int
+
+
+@dataclass(frozen=True)
+class NpcSawPlayer(Event):
+    npc_id: int
+    npc_kind: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class TreasureFound(Event):
+    x: int
+    y: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ExitReached(Event):
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
+class Death(Event):
+    """`entity` is PLAYER_ID or an NPC id."""
+
+    entity: int
+    kind: str

@@ -1,0 +1,406 @@
+"""The World: one Level in play, stepped on a fixed timestep, deterministic given the seed and the actions.
+
+The game, the headless autoplay and the RL envs all drive this same class; none has a simulation of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from engine.errors import LevelValidationError
+from engine.formats.json_level import level_from_dict, level_to_dict
+from engine.level import SPAWN_KINDS, Level, PropertyValue, Semantic
+from engine.sim.events import (
+    PLAYER_ID,
+    DamageTaken,
+    Death,
+    DoorOpened,
+    Event,
+    ExitReached,
+    KeyPicked,
+    NpcSawPlayer,
+    TreasureFound,
+)
+from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances, line_of_sight, step_towards
+from engine.sim.policy import MOVES, OBS_RADIUS, Action, ChasePolicy, NpcObservation, Policy, WanderPolicy
+
+TICKS_PER_SECOND = 8
+TICK_SECONDS = 1.0 / TICKS_PER_SECOND
+PLAYER_MAX_HEALTH = 8
+ENEMY_HEALTH = 2
+NPC_HEALTH = 3
+SIGHT_RADIUS = 7
+CHASE_RADIUS = 14  # path length beyond which an alerted enemy gives up
+INVULNERABLE_TICKS = TICKS_PER_SECOND  # one second of grace after each hit
+ENEMY_MOVE_PERIOD = 2  # enemies move every other tick: half the player's speed
+NPC_MOVE_PERIOD = 3
+SNAPSHOT_VERSION = 1
+
+_MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
+_SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
+_SIGHT_BLOCKERS[[Semantic.WALL.code, Semantic.LOCKED_DOOR.code, Semantic.VOID.code, Semantic.SOLID.code]] = (
+    True
+)
+_FLOOR, _HAZARD, _EXIT = Semantic.FLOOR.code, Semantic.HAZARD.code, Semantic.EXIT.code
+_LOCKED, _DOOR, _VOID = Semantic.LOCKED_DOOR.code, Semantic.DOOR.code, Semantic.VOID.code
+
+
+class Outcome(StrEnum):
+    RUNNING = "running"
+    WON = "won"
+    DIED = "died"
+
+
+@dataclass
+class Player:
+    x: int
+    y: int
+    health: int = PLAYER_MAX_HEALTH
+    max_health: int = PLAYER_MAX_HEALTH
+    keys: int = 0
+    treasure: int = 0
+    facing: int = int(Action.DOWN)
+    invulnerable: int = 0
+    prev_x: int = 0
+    prev_y: int = 0
+
+
+@dataclass
+class Npc:
+    id: int
+    kind: Semantic
+    x: int
+    y: int
+    health: int
+    move_period: int
+    cooldown: int = 0
+    facing: int = int(Action.DOWN)
+    alerted: bool = False
+    sees_player: bool = False
+    alive: bool = True
+    prev_x: int = 0
+    prev_y: int = 0
+    properties: dict[str, PropertyValue] = field(default_factory=dict)
+
+
+PolicyFactory = Callable[[Npc], Policy]
+
+
+def scripted_policies(npc: Npc) -> Policy:
+    """The default policy table: enemies chase, friendly NPCs wander."""
+    return ChasePolicy() if npc.kind is Semantic.ENEMY else WanderPolicy()
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+class World:
+    """Player, NPCs, keys, locked doors, hazards, treasure and the exit on one Level.
+
+    `step(action)` advances one fixed tick (TICK_SECONDS) and returns the events of that tick.
+    """
+
+    def __init__(self, level: Level, seed: int = 0, policies: PolicyFactory = scripted_policies) -> None:
+        level.validate()
+        self.level = level
+        self.seed = int(seed)
+        self.tick = 0
+        self.outcome = Outcome.RUNNING
+        self.terrain = level.semantic_grid().copy()
+        self.items: dict[tuple[int, int], Semantic] = {}
+        self.npcs: list[Npc] = []
+
+        starts = [(x, y) for x, y in level.positions_of(Semantic.START)]
+        starts += [(s.x, s.y) for s in level.spawns if s.kind is Semantic.START]
+        if len(starts) != 1:
+            raise LevelValidationError("tiles", f"expected exactly one start, found {len(starts)}")
+        markers = [(x, y, Semantic.ENEMY, {}) for x, y in level.positions_of(Semantic.ENEMY)]
+        markers += [(x, y, Semantic.NPC, {}) for x, y in level.positions_of(Semantic.NPC)]
+        markers += [(x, y, Semantic.KEY, {}) for x, y in level.positions_of(Semantic.KEY)]
+        markers += [(x, y, Semantic.TREASURE, {}) for x, y in level.positions_of(Semantic.TREASURE)]
+        markers += [(s.x, s.y, s.kind, s.properties) for s in level.spawns if s.kind is not Semantic.START]
+        # Markers stand on floor: the entity comes alive and the tile underneath becomes plain floor.
+        self.terrain[np.isin(self.terrain, _MARKER_CODES)] = _FLOOR
+        for x, y, kind, props in markers:
+            if kind in (Semantic.KEY, Semantic.TREASURE):
+                self.items[(x, y)] = kind
+            else:
+                enemy = kind is Semantic.ENEMY
+                self.npcs.append(
+                    Npc(
+                        id=len(self.npcs) + 1,
+                        kind=kind,
+                        x=x,
+                        y=y,
+                        health=int(props.get("health", ENEMY_HEALTH if enemy else NPC_HEALTH)),
+                        move_period=int(
+                            props.get("move_period", ENEMY_MOVE_PERIOD if enemy else NPC_MOVE_PERIOD)
+                        ),
+                        prev_x=x,
+                        prev_y=y,
+                        properties=dict(props),
+                    )
+                )
+        sx, sy = starts[0]
+        self.player = Player(x=sx, y=sy, prev_x=sx, prev_y=sy)
+        self._policy_factory = policies
+        self._policies = {npc.id: policies(npc) for npc in self.npcs}
+        self._terrain_changed()
+
+    # ------------------------------------------------------------------------------------------ queries
+
+    @property
+    def width(self) -> int:
+        return int(self.terrain.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.terrain.shape[0])
+
+    def in_bounds(self, x: int, y: int) -> bool:
+        return 0 <= x < self.width and 0 <= y < self.height
+
+    def walkable(self) -> np.ndarray:
+        """The current walkability mask (doors opened so far included). Read-only view."""
+        return self._walkable
+
+    def npc_at(self, x: int, y: int) -> Npc | None:
+        for npc in self.npcs:
+            if npc.alive and npc.x == x and npc.y == y:
+                return npc
+        return None
+
+    def living_npcs(self) -> list[Npc]:
+        return [n for n in self.npcs if n.alive]
+
+    # ------------------------------------------------------------------------------------------ stepping
+
+    def step(self, action: Action | int) -> list[Event]:
+        """Advance one tick with the player's action; NPCs act through their policies."""
+        if self.outcome is not Outcome.RUNNING:
+            return []
+        self.tick += 1
+        events: list[Event] = []
+        p = self.player
+        p.prev_x, p.prev_y = p.x, p.y
+        for npc in self.npcs:
+            npc.prev_x, npc.prev_y = npc.x, npc.y
+        self._player_turn(Action(action), events)
+        if self.outcome is Outcome.RUNNING:
+            self._npc_turns(events)
+        p.invulnerable = max(0, p.invulnerable - 1)
+        return events
+
+    def _player_turn(self, action: Action, events: list[Event]) -> None:
+        p = self.player
+        if action is Action.INTERACT:
+            dx, dy = Action(p.facing).delta
+            if self.in_bounds(p.x + dx, p.y + dy) and self.terrain[p.y + dy, p.x + dx] == _LOCKED:
+                self._open_door(p.x + dx, p.y + dy, events)
+            return
+        if action not in MOVES:
+            return
+        p.facing = int(action)
+        tx, ty = p.x + action.delta[0], p.y + action.delta[1]
+        if not self.in_bounds(tx, ty):
+            return
+        other = self.npc_at(tx, ty)
+        if other is not None:
+            # Bumping an enemy attacks it (roguelike convention); friendly NPCs simply block.
+            if other.kind is Semantic.ENEMY:
+                self._hurt_npc(other, 1, events)
+            return
+        tile = self.terrain[ty, tx]
+        if tile == _LOCKED:
+            self._open_door(tx, ty, events)
+        elif self._walkable[ty, tx]:
+            p.x, p.y = tx, ty
+            self._enter_cell(events)
+
+    def _open_door(self, x: int, y: int, events: list[Event]) -> None:
+        p = self.player
+        if p.keys <= 0:
+            return
+        p.keys -= 1
+        self.terrain[y, x] = _DOOR
+        self._terrain_changed()
+        events.append(DoorOpened(self.tick, x, y, p.keys))
+
+    def _enter_cell(self, events: list[Event]) -> None:
+        p = self.player
+        item = self.items.pop((p.x, p.y), None)
+        if item is Semantic.KEY:
+            p.keys += 1
+            events.append(KeyPicked(self.tick, p.x, p.y, p.keys))
+        elif item is Semantic.TREASURE:
+            p.treasure += 1
+            events.append(TreasureFound(self.tick, p.x, p.y, p.treasure))
+        tile = self.terrain[p.y, p.x]
+        if tile == _HAZARD:
+            self._hurt_player(1, "hazard", events)
+        elif tile == _EXIT and self.outcome is Outcome.RUNNING:
+            self.outcome = Outcome.WON
+            events.append(ExitReached(self.tick, p.x, p.y))
+
+    def _hurt_player(self, amount: int, source: str, events: list[Event]) -> None:
+        p = self.player
+        if p.invulnerable > 0:
+            return
+        p.health = max(0, p.health - amount)
+        p.invulnerable = INVULNERABLE_TICKS
+        events.append(DamageTaken(self.tick, PLAYER_ID, amount, source, p.health))
+        if p.health == 0:
+            self.outcome = Outcome.DIED
+            events.append(Death(self.tick, PLAYER_ID, "player"))
+
+    def _hurt_npc(self, npc: Npc, amount: int, events: list[Event]) -> None:
+        npc.health = max(0, npc.health - amount)
+        npc.alerted = True
+        events.append(DamageTaken(self.tick, npc.id, amount, "player", npc.health))
+        if npc.health == 0:
+            npc.alive = False
+            events.append(Death(self.tick, npc.id, npc.kind.value))
+
+    def _npc_turns(self, events: list[Event]) -> None:
+        for npc in self.npcs:
+            if not npc.alive or self.outcome is not Outcome.RUNNING:
+                continue
+            self._update_sight(npc, events)
+            if npc.cooldown > 0:
+                npc.cooldown -= 1
+                continue
+            npc.cooldown = npc.move_period - 1
+            action = Action(self._policies[npc.id].act(self.observe(npc)))
+            if action not in MOVES:
+                continue
+            npc.facing = int(action)
+            tx, ty = npc.x + action.delta[0], npc.y + action.delta[1]
+            if (tx, ty) == (self.player.x, self.player.y):
+                if npc.kind is Semantic.ENEMY:
+                    self._hurt_player(1, "enemy", events)
+            elif self.in_bounds(tx, ty) and self._npc_walkable[ty, tx] and self.npc_at(tx, ty) is None:
+                npc.x, npc.y = tx, ty
+
+    def _update_sight(self, npc: Npc, events: list[Event]) -> None:
+        p = self.player
+        near = max(abs(npc.x - p.x), abs(npc.y - p.y)) <= SIGHT_RADIUS
+        sees = near and line_of_sight(self._blocks_sight, npc.x, npc.y, p.x, p.y)
+        if sees and not npc.sees_player:
+            events.append(
+                NpcSawPlayer(self.tick, npc.id, npc.kind.value, abs(npc.x - p.x) + abs(npc.y - p.y))
+            )
+        npc.sees_player = sees
+        if sees:
+            npc.alerted = True
+        elif npc.alerted and self._player_distances()[npc.y, npc.x] == UNREACHED:
+            npc.alerted = False  # out of sight and out of reach: the enemy gives up
+
+    # ------------------------------------------------------------------------------------------ observation
+
+    def _player_distances(self) -> np.ndarray:
+        """BFS distances from the player over NPC-walkable cells, cached per player cell and terrain state."""
+        key = (self.player.x, self.player.y, self.terrain_version)
+        if self._dist_key != key:
+            self._dist = bfs_distances(self._npc_walkable, [(self.player.x, self.player.y)], CHASE_RADIUS)
+            self._dist_key = key
+        return self._dist
+
+    def observe(self, npc: Npc) -> NpcObservation:
+        p = self.player
+        r = OBS_RADIUS
+        window = self._padded_terrain[npc.y : npc.y + 2 * r + 1, npc.x : npc.x + 2 * r + 1].copy()
+        for (ix, iy), kind in self.items.items():
+            if abs(ix - npc.x) <= r and abs(iy - npc.y) <= r:
+                window[iy - npc.y + r, ix - npc.x + r] = kind.code
+        for other in self.npcs:
+            if other.alive and other is not npc and abs(other.x - npc.x) <= r and abs(other.y - npc.y) <= r:
+                window[other.y - npc.y + r, other.x - npc.x + r] = other.kind.code
+        toward = None
+        if npc.alerted:
+            k = step_towards(self._player_distances(), npc.x, npc.y)
+            toward = None if k is None else MOVES[k]
+        noise = _splitmix64(self.seed * 0x100000001B3 ^ self.tick * 0x9E3779B1 ^ npc.id)
+        return NpcObservation(
+            tick=self.tick,
+            x=npc.x,
+            y=npc.y,
+            health=npc.health,
+            local_tiles=window,
+            player_visible=npc.sees_player,
+            player_offset=(p.x - npc.x, p.y - npc.y) if npc.sees_player else None,
+            toward_player=toward,
+            noise=noise,
+        )
+
+    def _terrain_changed(self) -> None:
+        self._walkable = WALKABLE_LUT[self.terrain]
+        # Enemies and NPCs keep off hazards; only the player is reckless enough to cross them.
+        self._npc_walkable = self._walkable & (self.terrain != _HAZARD)
+        self._blocks_sight = _SIGHT_BLOCKERS[self.terrain]
+        self._padded_terrain = np.pad(self.terrain, OBS_RADIUS, constant_values=_VOID)
+        self.terrain_version = getattr(self, "terrain_version", 0) + 1
+        self._dist_key: tuple[int, int, int] | None = None
+        self._dist = np.empty(0)
+
+    # ------------------------------------------------------------------------------------------ state
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to continue this run exactly, as JSON-ready primitives."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "seed": self.seed,
+            "tick": self.tick,
+            "outcome": self.outcome.value,
+            "level": level_to_dict(self.level),
+            "terrain": base64.b64encode(self.terrain.tobytes()).decode("ascii"),
+            "player": asdict(self.player),
+            "npcs": [{**asdict(n), "kind": n.kind.value} for n in self.npcs],
+            "items": sorted([x, y, kind.value] for (x, y), kind in self.items.items()),
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any], policies: PolicyFactory = scripted_policies) -> World:
+        """Rebuild a World from `snapshot()`; raises KeyError/ValueError/TypeError on a malformed one."""
+        if data["version"] != SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot version {data['version']} is not {SNAPSHOT_VERSION}")
+        world = cls(level_from_dict(data["level"]), seed=data["seed"], policies=policies)
+        world.tick = int(data["tick"])
+        world.outcome = Outcome(data["outcome"])
+        terrain = np.frombuffer(base64.b64decode(data["terrain"]), dtype=np.uint8)
+        world.terrain = terrain.reshape(world.terrain.shape).copy()
+        world.player = Player(**data["player"])
+        world.npcs = [Npc(**{**n, "kind": Semantic(n["kind"])}) for n in data["npcs"]]
+        world.items = {(int(x), int(y)): Semantic(k) for x, y, k in data["items"]}
+        world._policies = {npc.id: policies(npc) for npc in world.npcs}
+        world._terrain_changed()
+        return world
+
+    def state_hash(self) -> str:
+        """A SHA-256 of the whole dynamic state: equal hashes mean equal worlds."""
+        state = self.snapshot()
+        del state["level"]  # fixed for the run; its effect is in `terrain`
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+__all__ = [
+    "TICKS_PER_SECOND",
+    "TICK_SECONDS",
+    "Npc",
+    "Outcome",
+    "Player",
+    "PolicyFactory",
+    "World",
+    "scripted_policies",
+]

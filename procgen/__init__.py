@@ -1,0 +1,1 @@
+"""Procedural content for ludoforge: levels, dungeons, textures and sprites. Never imports pygame."""

@@ -1,0 +1,43 @@
+"""The dependency direction of DESIGN.md: the engine's core never pulls in rendering or ML."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ("pygame", "torch", "gymnasium", "stable_baselines3", "moderngl")
+
+
+@pytest.mark.parametrize("module", ["engine.level", "engine.sim", "engine.formats", "engine.app.saves"])
+def test_engine_core_imports_no_rendering_or_ml(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in {FORBIDDEN!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_procgen_never_imports_pygame() -> None:
+    code = "import sys, procgen.levels; print('pygame' in sys.modules)"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )
+
+
+def test_engine_source_never_imports_procgen_agents_or_demo() -> None:
+    from pathlib import Path
+
+    import engine
+
+    root = Path(engine.__file__).parent
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        for line in p.read_text().splitlines()
+        if line.lstrip().startswith(("import ", "from "))
+        and line.split()[1].split(".")[0] in ("procgen", "agents", "demo_game")
+    ]
+    assert offenders == []
