@@ -66,6 +66,15 @@ class Renderer:
             self._chunks[(cx, cy)] = surf
         return surf
 
+    def draw_terrain(self, screen: pygame.Surface, world: World) -> None:
+        """Blit the baked chunks the camera sees (a handful per frame)."""
+        cam = self.camera
+        span = CHUNK * self.tile_px
+        rows, cols = world.height // CHUNK + 1, world.width // CHUNK + 1
+        for cy in range(max(0, int(cam.y // span)), min(rows, int((cam.y + cam.view_h) // span) + 1)):
+            for cx in range(max(0, int(cam.x // span)), min(cols, int((cam.x + cam.view_w) // span) + 1)):
+                screen.blit(self._chunk(cx, cy), cam.to_screen(cx * span, cy * span))
+
     # ------------------------------------------------------------------------------------------ frame
 
     def _lerp(self, prev: tuple[int, int], cur: tuple[int, int], alpha: float) -> tuple[float, float]:
@@ -83,12 +92,7 @@ class Renderer:
         self.camera.follow(px + t / 2, py + t / 2)
         cam = self.camera
         screen.fill(BACKGROUND)
-        span = CHUNK * t
-        rows = world.height // CHUNK + 1
-        cols = world.width // CHUNK + 1
-        for cy in range(max(0, int(cam.y // span)), min(rows, int((cam.y + cam.view_h) // span) + 1)):
-            for cx in range(max(0, int(cam.x // span)), min(cols, int((cam.x + cam.view_w) // span) + 1)):
-                screen.blit(self._chunk(cx, cy), cam.to_screen(cx * span, cy * span))
+        self.draw_terrain(screen, world)
 
         inset = t // 8
         for (ix, iy), kind in world.items.items():
