@@ -6,7 +6,6 @@ Every generator produces a Level, every file format reads and writes one, and th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -94,16 +93,6 @@ class Legend:
         """The dungeon legend: tile id i means SEMANTICS[i], with the authored corpus's characters."""
         return cls(tuple(TileDef(s.code, s, DEFAULT_CHARS[s], s.value) for s in SEMANTICS))
 
-    @classmethod
-    def from_chars(cls, chars: Mapping[str, Semantic | str]) -> Legend:
-        """A legend from char -> semantic, ids assigned in the mapping's order."""
-        return cls(
-            tuple(
-                TileDef(i, Semantic(sem), ch, Semantic(sem).value)
-                for i, (ch, sem) in enumerate(chars.items())
-            )
-        )
-
     def __getitem__(self, tile_id: int) -> TileDef:
         for t in self.tiles:
             if t.id == tile_id:
@@ -121,12 +110,6 @@ class Legend:
             if t.semantic is semantic:
                 return t.id
         raise LevelValidationError("legend", f"has no tile with semantic '{semantic.value}'")
-
-    def id_of_char(self, char: str) -> int | None:
-        for t in self.tiles:
-            if t.char == char:
-                return t.id
-        return None
 
     def semantic_lut(self) -> np.ndarray:
         """A 256-entry lookup table tile id -> semantic code (255 for ids not in the legend)."""
