@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_sim.py
 	$(PY) bench/bench_render.py
+	$(PY) bench/bench_levels.py
 	$(PY) bench/write_report.py
 
 lint: $(STAMP)

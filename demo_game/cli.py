@@ -12,6 +12,7 @@ import typer
 
 from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
+from procgen.levels.cli import app as levels_app
 
 app = typer.Typer(
     help="ludoforge: a roguelite whose dungeons, art and NPCs are generated and trained.",
@@ -19,6 +20,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(levels_app, name="levels")
 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")

@@ -5,13 +5,17 @@ door slots, locked doors on the path and their keys placed before them. Determin
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.level import Legend, Level, LevelMeta, Semantic
 from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances
+
+if TYPE_CHECKING:
+    from procgen.levels.generator import LevelGenerator
 
 ROOM_W, ROOM_H = 16, 11
 GAP = 4  # tiles of corridor space between neighbouring rooms
@@ -131,29 +135,94 @@ def _carve_corridor(grid: np.ndarray, a: tuple[int, int], b: tuple[int, int], ho
 
 def _floor_cells(grid: np.ndarray, room: _PlacedRoom, reach: np.ndarray) -> list[tuple[int, int]]:
     ox, oy = room.origin
-    ys, xs = np.nonzero(
-        (grid[oy : oy + ROOM_H, ox : ox + ROOM_W] == FLOOR)
-        & (reach[oy : oy + ROOM_H, ox : ox + ROOM_W] != UNREACHED)
-    )
+    area = grid[oy : oy + ROOM_H, ox : ox + ROOM_W]
+    reached = reach[oy : oy + ROOM_H, ox : ox + ROOM_W] != UNREACHED
+    ys, xs = np.nonzero((area == FLOOR) & reached)
+    if not len(
+        ys
+    ):  # a generated room can be all hazard or clutter: any reachable open tile but a door will do
+        ys, xs = np.nonzero(reached & WALKABLE_LUT[area] & (area != DOOR) & (area != KEY))
     # Keep off the tiles just inside a door, so nothing spawns blocking the way in.
     cells = [(int(x) + ox, int(y) + oy) for y, x in zip(ys, xs, strict=True)]
     near_doors = {(dx + sx, dy + sy) for dx, dy in room.doors.values() for sx, sy in SIDES}
     return [c for c in cells if c not in near_doors] or cells
 
 
-def generate_dungeon(
-    seed: int, settings: DungeonSettings | None = None, rooms: Sequence[Level] | None = None
-) -> Level:
-    """One playable dungeon Level for `seed`, assembled from `rooms` (default: the authored corpus)."""
-    settings = (settings or DungeonSettings()).validate()
-    if rooms is None:
-        from procgen.levels.corpus import dungeon_rooms
+RoomChoice = tuple[np.ndarray, dict[Side, tuple[int, int]]]
+"""a room's semantic grid (unused door slots walled up) and the door it uses on each connected side"""
 
-        rooms = dungeon_rooms()
+
+def authored_rooms(
+    rooms: Sequence[Level],
+) -> Callable[[list[set[Side]], np.random.Generator], list[RoomChoice]]:
+    """Rooms picked from a corpus: any room with door slots on the needed sides, one slot used per side."""
     room_grids = [r.semantic_grid() for r in rooms]
     if any(g.shape != (ROOM_H, ROOM_W) for g in room_grids):
         raise ValueError(f"rooms: every room must be {ROOM_W}x{ROOM_H} tiles")
     slots = [door_slots(g) for g in room_grids]
+
+    def choose(needs: list[set[Side]], rng: np.random.Generator) -> list[RoomChoice]:
+        out = []
+        for needed in needs:
+            candidates = [i for i, s in enumerate(slots) if all(s[side] for side in needed)]
+            if not candidates:
+                raise ValueError(f"rooms: no room has door slots on sides {sorted(needed)}")
+            choice = candidates[int(rng.integers(len(candidates)))]
+            room = room_grids[choice].copy()
+            doors = {}
+            for side, side_slots in slots[choice].items():
+                if side in needed:
+                    doors[side] = side_slots[int(rng.integers(len(side_slots)))]
+                for x, y in side_slots:
+                    if doors.get(side) != (x, y):
+                        room[y, x] = WALL  # unused door slots are walled up
+            out.append((room, doors))
+        return out
+
+    return choose
+
+
+def gan_rooms(
+    generator: LevelGenerator,
+) -> Callable[[list[set[Side]], np.random.Generator], list[RoomChoice]]:
+    """Rooms from the level GAN, conditioned on exactly the doors each room needs, repaired to be playable. Door
+    positions on each side are drawn from those the corpus uses there."""
+    corpus_slots = [door_slots(g) for g in generator.corpus.originals]
+    seen = {side: sorted({p for s in corpus_slots for p in s[side]}) for side in SIDES}
+
+    def choose(needs: list[set[Side]], rng: np.random.Generator) -> list[RoomChoice]:
+        masks = np.zeros((len(needs), ROOM_H, ROOM_W), np.float32)
+        doors: list[dict[Side, tuple[int, int]]] = []
+        for i, needed in enumerate(needs):
+            chosen = {
+                side: seen[side][int(rng.integers(len(seen[side])))] for side in SIDES if side in needed
+            }
+            for x, y in chosen.values():
+                masks[i, y, x] = 1.0
+            doors.append(chosen)
+        codes, _ = generator.sample_codes(len(needs), int(rng.integers(2**31)), {"doors": masks}, repair=True)
+        return list(zip(codes, doors, strict=True))
+
+    return choose
+
+
+def generate_dungeon(
+    seed: int,
+    settings: DungeonSettings | None = None,
+    rooms: Sequence[Level] | None = None,
+    generator: LevelGenerator | None = None,
+) -> Level:
+    """One playable dungeon Level for `seed`: rooms from the level GAN when a `generator` is given, else from
+    `rooms` (default: the authored corpus)."""
+    settings = (settings or DungeonSettings()).validate()
+    if generator is not None:
+        choose = gan_rooms(generator)
+    else:
+        if rooms is None:
+            from procgen.levels.corpus import dungeon_rooms
+
+            rooms = dungeon_rooms()
+        choose = authored_rooms(rooms)
     rng = np.random.default_rng(seed)
 
     path, branches = _layout(rng, settings)
@@ -167,23 +236,13 @@ def generate_dungeon(
         (2 * MARGIN + gh * ROOM_H + (gh - 1) * GAP, 2 * MARGIN + gw * ROOM_W + (gw - 1) * GAP), VOID, np.uint8
     )
 
+    needs = [
+        {(b[0] - a[0], b[1] - a[1]) for a, b in links if a == cell}
+        | {(a[0] - b[0], a[1] - b[1]) for a, b in links if b == cell}
+        for cell in cells
+    ]
     placed: dict[tuple[int, int], _PlacedRoom] = {}
-    for cell in cells:
-        needed = {(b[0] - a[0], b[1] - a[1]) for a, b in links if a == cell} | {
-            (a[0] - b[0], a[1] - b[1]) for a, b in links if b == cell
-        }
-        candidates = [i for i, s in enumerate(slots) if all(s[side] for side in needed)]
-        if not candidates:
-            raise ValueError(f"rooms: no room has door slots on sides {sorted(needed)}")
-        choice = candidates[int(rng.integers(len(candidates)))]
-        room = room_grids[choice].copy()
-        doors = {}
-        for side, side_slots in slots[choice].items():
-            if side in needed:
-                doors[side] = side_slots[int(rng.integers(len(side_slots)))]
-            for x, y in side_slots:
-                if doors.get(side) != (x, y):
-                    room[y, x] = WALL  # unused door slots are walled up
+    for cell, (room, doors) in zip(cells, choose(needs, rng), strict=True):
         ox, oy = MARGIN + cell[0] * (ROOM_W + GAP), MARGIN + cell[1] * (ROOM_H + GAP)
         grid[oy : oy + ROOM_H, ox : ox + ROOM_W] = room
         placed[cell] = _PlacedRoom(cell, (ox, oy), {s: (x + ox, y + oy) for s, (x, y) in doors.items()})
@@ -233,7 +292,11 @@ def generate_dungeon(
     level = Level(
         tiles=grid,
         legend=Legend.default(),
-        meta=LevelMeta(seed=int(seed), generator="procgen.dungeon", name=f"dungeon-{seed}"),
+        meta=LevelMeta(
+            seed=int(seed),
+            generator="procgen.dungeon+gan" if generator is not None else "procgen.dungeon",
+            name=f"dungeon-{seed}",
+        ),
     )
     return level.validate()
 

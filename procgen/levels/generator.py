@@ -1,0 +1,225 @@
+"""`LevelGenerator`: the trained level GAN behind one call, for game developers and for the demo game.
+
+from procgen.levels import LevelGenerator
+gen = LevelGenerator.pretrained("dungeon")
+rooms = gen.sample(16, seed=7)                                   # 16 playable Levels
+rooms = gen.sample(4, seed=7, conditions={"density": {"enemies": 3}, "doors": {"north": [7], "east": [5]}})
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.level import Legend, Level, LevelMeta
+from procgen.core.device import select_device
+from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
+from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, codes_from_logits, density_of, door_masks
+from procgen.levels.repair import repair as repair_level
+from procgen.levels.solver import is_playable
+from procgen.levels.structure import finish
+
+MAX_SAMPLES = 100_000
+BATCH = 1024
+SIDES = ("north", "south", "west", "east")
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    """What happened to each sample on its way out: was it playable raw, and what did repair cost."""
+
+    raw_playable: np.ndarray
+    edits: np.ndarray
+    repair_seconds: np.ndarray
+    raw: np.ndarray = field(repr=False)
+    """(N, H, W) the generator's argmax tiles before the genre's finishing step"""
+
+
+def door_mask(height: int, width: int, doors: Mapping[str, Sequence[int]]) -> np.ndarray:
+    """A (H, W) door mask from {"north": [x, ...], "south": [x, ...], "west": [y, ...], "east": [y, ...]}."""
+    mask = np.zeros((height, width), np.float32)
+    for side, positions in doors.items():
+        if side not in SIDES:
+            raise ValueError(f"conditions.doors: expected sides {SIDES}, got {side!r}")
+        limit = width if side in ("north", "south") else height
+        for p in positions:
+            if not 1 <= int(p) <= limit - 2:
+                raise ValueError(f"conditions.doors.{side}: {p} is not on the border (1..{limit - 2})")
+            y, x = {"north": (0, p), "south": (height - 1, p), "west": (p, 0), "east": (p, width - 1)}[side]
+            mask[int(y), int(x)] = 1.0
+    return mask
+
+
+class LevelGenerator:
+    """A trained generator plus its corpus (whose conditions it samples from when none are given)."""
+
+    def __init__(self, net: Generator, corpus: Corpus, weights_id: str = "", device: str = "auto") -> None:
+        self.device = select_device(device)
+        self.net = net.to(self.device).eval()
+        self.cfg: GanConfig = net.cfg
+        self.corpus = corpus
+        self.genre = corpus.genre
+        self.weights_id = weights_id
+        self._density = density_of(corpus.examples)
+        self._doors = (
+            door_masks(corpus.examples)
+            if self.genre.name == "topdown"
+            else np.zeros(corpus.examples.shape, np.float32)
+        )
+
+    # --------------------------------------------------------------------------------------------- loading
+    @classmethod
+    def pretrained(cls, name: str = "dungeon", device: str = "auto") -> LevelGenerator:
+        """The shipped generator for "dungeon" (16x11 rooms) or "platformer" (16x16 segments)."""
+        if name not in SHIPPED_CORPORA:
+            raise ValueError(f"name: expected one of {sorted(SHIPPED_CORPORA)}, got {name!r}")
+        return cls.from_weights(WEIGHTS_DIR / f"levels_{name}", device=device)
+
+    @classmethod
+    def from_weights(cls, stem: str | Path, device: str = "auto") -> LevelGenerator:
+        """Weights written by `procgen.levels.train`; the card says which corpus to rebuild for conditions."""
+        tensors, card = load_weights(stem)
+        cfg = GanConfig.from_dict(card["config"])
+        net = Generator(cfg)
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        args = card.get("args", {})
+        corpus_name = args.get("corpus", card.get("data", {}).get("corpus", "dungeon"))
+        if corpus_name in SHIPPED_CORPORA and not args.get("legend") and not args.get("window"):
+            corpus = shipped_corpus(corpus_name)
+        else:
+            window = tuple(args["window"]) if args.get("window") else None
+            corpus = build_corpus(
+                SHIPPED_CORPORA.get(corpus_name, corpus_name),
+                args.get("legend"),
+                window,
+                args.get("stride", 2),
+            )
+        if corpus.channels != cfg.channels:
+            raise WeightsError(
+                Path(stem).with_suffix(".json"), "config.channels", "does not match the corpus"
+            )
+        return cls(net, corpus, weights_id=Path(stem).name, device=device)
+
+    # ------------------------------------------------------------------------------------------ conditions
+    def conditions(self, n: int, rng: np.random.Generator, given: Mapping[str, Any] | None = None):
+        """(density (n, 4), doors (n, H, W)): the given ones, the rest drawn from the training examples."""
+        given = dict(given or {})
+        unknown = set(given) - {"density", "doors"}
+        if unknown:
+            raise ValueError(f"conditions: unknown keys {sorted(unknown)} (expected 'density', 'doors')")
+        idx = rng.integers(0, len(self._density), n)
+        density, doors = self._density[idx].copy(), self._doors[idx].copy()
+        dens = given.get("density")
+        if isinstance(dens, Mapping):
+            for key, value in dens.items():
+                if key not in DENSITY_NAMES:
+                    raise ValueError(f"conditions.density: expected keys {DENSITY_NAMES}, got {key!r}")
+                density[:, DENSITY_NAMES.index(key)] = float(value)
+        elif dens is not None:
+            arr = np.asarray(dens, np.float32)
+            density = np.broadcast_to(arr, (n, len(DENSITY_NAMES))).copy()
+        door = given.get("doors")
+        if isinstance(door, Mapping):
+            doors = np.broadcast_to(door_mask(self.cfg.height, self.cfg.width, door), doors.shape).copy()
+        elif door is not None:
+            doors = np.broadcast_to(np.asarray(door, np.float32), doors.shape).copy()
+        return density, doors
+
+    # ---------------------------------------------------------------------------------------------- sample
+    @torch.no_grad()
+    def raw(self, z: torch.Tensor, density: np.ndarray, doors: np.ndarray) -> np.ndarray:
+        """The generator's argmax tiles for latent vectors `z` (N, z_dim) under the given conditions."""
+        out = []
+        for i in range(0, len(z), BATCH):
+            logits = self.net(
+                z[i : i + BATCH].to(self.device),
+                torch.from_numpy(density[i : i + BATCH]).to(self.device),
+                torch.from_numpy(doors[i : i + BATCH]).to(self.device),
+            )
+            out.append(codes_from_logits(logits, self.cfg.channels, self.cfg.logit_bias))
+        return np.concatenate(out)
+
+    def latents(self, n: int, seed: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
+    def sample_codes(
+        self,
+        n: int,
+        seed: int = 0,
+        conditions: Mapping[str, Any] | None = None,
+        repair: bool = True,
+        z: torch.Tensor | None = None,
+    ) -> tuple[np.ndarray, SampleReport]:
+        """(N, H, W) semantic grids, finished for the genre and (with `repair`) all playable, plus a report."""
+        if not 1 <= n <= MAX_SAMPLES:
+            raise ValueError(f"n: expected 1..{MAX_SAMPLES}, got {n}")
+        rng = np.random.default_rng(seed)
+        density, doors = self.conditions(n, rng, conditions)
+        raw = self.raw(self.latents(n, seed) if z is None else z, density, doors)
+        codes = finish(raw, doors, self.genre.name)
+        return self._check_and_repair(codes, raw, repair)
+
+    def _check_and_repair(self, codes: np.ndarray, raw: np.ndarray, do_repair: bool):
+        room = self.genre.name == "topdown"
+        playable = np.array([is_playable(c, self.genre, room=room) for c in codes], dtype=bool)
+        edits = np.zeros(len(codes), np.int32)
+        seconds = np.zeros(len(codes), np.float64)
+        if do_repair:
+            for i in np.nonzero(~playable)[0]:
+                t0 = time.perf_counter()
+                result = repair_level(codes[i], self.genre, room=room)
+                codes[i], edits[i] = result.tiles, result.edits
+                seconds[i] = time.perf_counter() - t0
+        return codes, SampleReport(playable, edits, seconds, raw)
+
+    def sample(
+        self, n: int, seed: int = 0, conditions: Mapping[str, Any] | None = None, repair: bool = True
+    ) -> list[Level]:
+        """`n` Levels (default legend, semantic tile ids). With `repair`, every one is playable."""
+        codes, _ = self.sample_codes(n, seed, conditions, repair)
+        kind = "room" if self.genre.name == "topdown" else "segment"
+        return [
+            Level(
+                tiles=c,
+                legend=Legend.default(),
+                meta=LevelMeta(
+                    seed=int(seed),
+                    generator=f"procgen.levels.gan:{self.weights_id}",
+                    name=f"{kind}-{seed}-{i}",
+                ),
+            )
+            for i, c in enumerate(codes)
+        ]
+
+    def card_metrics(self, n: int = 1000, seed: int = 0) -> dict[str, float]:
+        """The headline measures for a weights card (the full report is `procgen.levels.evaluate`)."""
+        from procgen.metrics.levels import broken_structures, diversity, duplicates, tile_pattern_kl
+
+        codes, report = self.sample_codes(n, seed)
+        train = self.corpus.examples
+        return {
+            "samples": n,
+            "playable_raw": round(float(report.raw_playable.mean()), 4),
+            "playable_after_repair": round(
+                float(
+                    np.mean([is_playable(c, self.genre, room=self.genre.name == "topdown") for c in codes])
+                ),
+                4,
+            ),
+            "repair_edit_fraction": round(float(report.edits.mean() / codes[0].size), 5),
+            "duplicates": round(duplicates(codes), 4),
+            "diversity": round(diversity(codes[:1000]), 4),
+            "diversity_train": round(diversity(self.corpus.originals), 4),
+            "kl_2x2": round(tile_pattern_kl(train, codes, 2), 4),
+            "broken_structures": round(float(broken_structures(codes, self.genre.name).mean()), 4),
+        }

@@ -1,0 +1,300 @@
+"""Train the level GAN on a tile corpus: conditional WGAN-GP, EMA generator, one readable file (cleanrl style).
+
+    python -m procgen.levels.train --corpus dungeon
+    python -m procgen.levels.train --corpus path/to/my_levels --window 16 14 --iterations 4000
+    python -m procgen.levels.train --corpus dungeon --dry-run        # two iterations, writes nothing lasting
+
+Outputs, under --run-dir/<name>/: TensorBoard logs, fixed-noise sample grids (samples/*.png), checkpoints
+(checkpoints/*.safetensors). The final EMA generator goes to --weights-out as safetensors plus a JSON card with
+the command, the seed, the data and the metrics.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import tyro
+from torch.nn import functional as F
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from engine.level import Semantic
+from procgen.core.device import select_device
+from procgen.core.weights import WEIGHTS_DIR, save_weights
+from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
+from procgen.levels.gan import (
+    DENSITY_NAMES,
+    Critic,
+    GanConfig,
+    Generator,
+    calibrate_logit_bias,
+    density_of,
+    door_masks,
+    one_hot,
+    soft_density,
+)
+from procgen.levels.generator import LevelGenerator
+from procgen.levels.preview import save_grid
+
+MAX_ITERATIONS = 200_000
+MAX_BATCH = 4096
+
+
+@dataclass
+class Args:
+    corpus: str = "dungeon"
+    """a shipped corpus ("dungeon", "platformer") or a folder of levels with a legend.json"""
+    legend: str | None = None
+    """the corpus legend, when it is not the folder's (or its parent's) legend.json"""
+    window: tuple[int, int] | None = None
+    """(width, height) of the training windows; omit for a folder of same-sized rooms"""
+    stride: int = 2
+    """tiles between sliding windows"""
+    name: str | None = None
+    """run name (default: the corpus name)"""
+    seed: int = 1
+    """seeds torch, numpy and the data order"""
+    iterations: int = 2500
+    """generator updates"""
+    batch_size: int = 64
+    n_critic: int = 3
+    """critic updates per generator update"""
+    lr: float = 2e-4
+    gp_weight: float = 10.0
+    """WGAN-GP gradient-penalty weight"""
+    condition_weight: float = 2.0
+    """weight of the generator's losses for matching the requested density and door mask"""
+    ema_decay: float = 0.999
+    straight_through: bool = False
+    """show the critic hard one-hot tiles (gradients through the softmax): stops a generator hiding behind
+    mushy probabilities whose argmax is nothing like a level"""
+    z_dim: int = 32
+    width_mult: int = 32
+    """channels in the first conv layer of both nets"""
+    device: str = "auto"
+    """auto | cpu | cuda | cuda:N"""
+    run_dir: str = "runs/levels"
+    weights_out: str | None = None
+    """weights stem (writes .safetensors and .json); default procgen/weights/levels_<name> for a shipped corpus,
+    else <run-dir>/<name>/generator"""
+    sample_every: int = 250
+    checkpoint_every: int = 1000
+    eval_samples: int = 1000
+    """samples for the card's metrics"""
+    threads: int = 0
+    """torch CPU threads (0: torch's default)"""
+    dry_run: bool = False
+    """two iterations into a temporary folder: checks the whole pipeline in seconds"""
+
+
+def load_corpus(args: Args) -> Corpus:
+    if args.corpus in SHIPPED_CORPORA and args.legend is None and args.window is None:
+        return shipped_corpus(args.corpus)
+    folder = SHIPPED_CORPORA.get(args.corpus, Path(args.corpus))
+    return build_corpus(folder, args.legend, args.window, args.stride, name=args.name)
+
+
+def to_tiles(logits: torch.Tensor, straight_through: bool) -> torch.Tensor:
+    """What the critic sees of a generated level: the softmax, or its argmax one-hot with the softmax's gradient."""
+    probs = logits.softmax(1)
+    if not straight_through:
+        return probs
+    hard = F.one_hot(probs.argmax(1), probs.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
+    return hard - probs.detach() + probs
+
+
+def gradient_penalty(critic: Critic, real, fake, density, doors) -> torch.Tensor:
+    alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed, density, doors).sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def condition_loss(
+    probs: torch.Tensor, density, doors, cfg: GanConfig, door_channel: int | None
+) -> torch.Tensor:
+    """Ask the generator to honour its conditions: density in normalised units, and doors where the mask says."""
+    loss = F.mse_loss(cfg.normalise(soft_density(probs, cfg)), cfg.normalise(density))
+    if door_channel is not None:
+        p_door = probs[:, door_channel].clamp(1e-6, 1 - 1e-6)
+        ring = torch.zeros_like(doors, dtype=torch.bool)
+        ring[:, [0, -1], :] = True
+        ring[:, :, [0, -1]] = True
+        loss = loss + F.binary_cross_entropy(p_door[ring], doors[ring])
+    return loss
+
+
+def train(args: Args, command: str | None = None) -> Path:
+    """Train, write the weights and card, return the weights path."""
+    if not 1 <= args.iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iterations: expected 1..{MAX_ITERATIONS}, got {args.iterations}")
+    if not 2 <= args.batch_size <= MAX_BATCH:
+        raise ValueError(f"batch_size: expected 2..{MAX_BATCH}, got {args.batch_size}")
+    if args.dry_run:
+        args.iterations, args.eval_samples, args.sample_every, args.checkpoint_every = 2, 64, 1, 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    device = select_device(args.device)
+    corpus = load_corpus(args)
+    name = args.name or corpus.name
+    tmp = tempfile.TemporaryDirectory(prefix="ludoforge-dry-run-") if args.dry_run else None
+    run_dir = Path(tmp.name if tmp else args.run_dir) / name
+    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    if args.dry_run:
+        weights_out = run_dir / "generator"
+    elif args.weights_out:
+        weights_out = Path(args.weights_out)
+    elif args.corpus in SHIPPED_CORPORA:
+        weights_out = WEIGHTS_DIR / f"levels_{name}"
+    else:
+        weights_out = run_dir / "generator"
+
+    examples = corpus.examples
+    density = density_of(examples)
+    doors = door_masks(examples) if corpus.genre.name == "topdown" else np.zeros(examples.shape, np.float32)
+    h, w = corpus.shape
+    cfg = GanConfig(
+        height=h,
+        width=w,
+        channels=corpus.channels,
+        z_dim=args.z_dim,
+        width_mult=args.width_mult,
+        density_mean=tuple(float(v) for v in density.mean(0)),
+        density_std=tuple(float(v) for v in density.std(0) + 1e-3),
+    )
+    real_all = one_hot(examples, cfg.channels).to(device)
+    density_all = torch.from_numpy(density).to(device)
+    doors_all = torch.from_numpy(doors).to(device)
+    door_channel = (
+        cfg.channels.index(2) if corpus.genre.name == "topdown" else None
+    )  # Semantic.DOOR.code == 2
+
+    gen, critic = Generator(cfg).to(device), Critic(cfg).to(device)
+    ema = copy.deepcopy(gen).eval()
+    opt_g = torch.optim.Adam(gen.parameters(), lr=args.lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=args.lr, betas=(0.5, 0.9))
+    writer = SummaryWriter(str(run_dir))
+    writer.add_text("args", "\n".join(f"{k}: {v}" for k, v in asdict(args).items()))
+    fixed = torch.from_numpy(rng.choice(len(examples), 32, replace=len(examples) < 32)).to(device)
+    fixed_z = torch.randn(32, cfg.z_dim, generator=torch.Generator().manual_seed(args.seed)).to(device)
+
+    def batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = torch.from_numpy(rng.integers(0, len(examples), args.batch_size)).to(device)
+        return real_all[idx], density_all[idx], doors_all[idx]
+
+    start = time.perf_counter()
+    for it in tqdm(range(1, args.iterations + 1), desc=f"train {name}", unit="it", disable=None):
+        for _ in range(args.n_critic):
+            real, dens, door = batch()
+            z = torch.randn(len(real), cfg.z_dim, device=device)
+            with torch.no_grad():
+                fake = to_tiles(gen(z, dens, door), args.straight_through)
+            wdist = critic(real, dens, door).mean() - critic(fake, dens, door).mean()
+            gp = gradient_penalty(critic, real, fake, dens, door)
+            opt_c.zero_grad(set_to_none=True)
+            (-wdist + args.gp_weight * gp).backward()
+            opt_c.step()
+        _, dens, door = batch()
+        z = torch.randn(len(dens), cfg.z_dim, device=device)
+        logits = gen(z, dens, door)
+        probs = logits.softmax(1)
+        adv = -critic(to_tiles(logits, args.straight_through), dens, door).mean()
+        cond = condition_loss(probs, dens, door, cfg, door_channel)
+        opt_g.zero_grad(set_to_none=True)
+        (adv + args.condition_weight * cond).backward()
+        opt_g.step()
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), gen.parameters(), strict=True):
+                p_ema.lerp_(p, 1 - args.ema_decay)
+            for b_ema, b in zip(ema.buffers(), gen.buffers(), strict=True):
+                b_ema.copy_(b)
+        if it % 25 == 0 or args.dry_run:
+            writer.add_scalar("losses/wasserstein", wdist.item(), it)
+            writer.add_scalar("losses/gradient_penalty", gp.item(), it)
+            writer.add_scalar("losses/generator_adversarial", adv.item(), it)
+            writer.add_scalar("losses/condition", cond.item(), it)
+            writer.add_scalar("charts/its_per_s", it / (time.perf_counter() - start), it)
+        if it % args.sample_every == 0 or it == args.iterations:
+            with torch.no_grad():
+                logits = ema(fixed_z, density_all[fixed], doors_all[fixed])
+            save_grid(logits, cfg, run_dir / "samples" / f"iter_{it:06d}.png")
+        if it % args.checkpoint_every == 0 or it == args.iterations:
+            ckpt = {f"generator.{k}": v for k, v in gen.state_dict().items()}
+            ckpt |= {f"critic.{k}": v for k, v in critic.state_dict().items()}
+            ckpt |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+            save_weights(
+                run_dir / "checkpoints" / f"iter_{it:06d}", ckpt, {"config": cfg.to_dict(), "iteration": it}
+            )
+    train_seconds = time.perf_counter() - start
+
+    # Decoding calibration on fresh conditions from the training set (see gan.calibrate_logit_bias).
+    ema = ema.cpu()
+    calib = torch.from_numpy(rng.integers(0, len(examples), 2000))
+    with torch.no_grad():
+        log_probs = ema(
+            torch.randn(len(calib), cfg.z_dim), density_all.cpu()[calib], doors_all.cpu()[calib]
+        ).log_softmax(1)
+    counted = np.ones((h, w), dtype=bool)
+    if corpus.genre.name == "topdown":
+        counted[[0, -1], :] = False
+        counted[:, [0, -1]] = False
+    frozen = (Semantic.DOOR.code,) if corpus.genre.name == "topdown" else ()
+    cfg = dataclasses.replace(
+        cfg, logit_bias=calibrate_logit_bias(log_probs, cfg.channels, examples, counted, frozen)
+    )
+    ema.cfg = cfg
+
+    level_gen = LevelGenerator(ema, corpus, weights_id=name)
+    metrics = level_gen.card_metrics(args.eval_samples, seed=args.seed)
+    for key, value in metrics.items():
+        writer.add_scalar(f"eval/{key}", value, args.iterations)
+    writer.close()
+    card = {
+        "model": "procgen.levels.gan.Generator (EMA of the trained generator)",
+        "config": cfg.to_dict(),
+        "genre": corpus.genre.to_dict(),
+        "condition_names": {"density": list(DENSITY_NAMES), "doors": "border door mask (H, W)"},
+        "command": command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}",
+        "args": asdict(args),
+        "seed": args.seed,
+        "data": {
+            "corpus": corpus.name,
+            "levels": [lv.meta.name for lv in corpus.levels],
+            "examples": len(examples),
+            "originals": len(corpus.originals),
+        },
+        "metrics": metrics,
+        "train_seconds": round(train_seconds, 1),
+        "device": str(device),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+        "date": dt.date.today().isoformat(),
+    }
+    path = save_weights(weights_out, {k: v for k, v in ema.state_dict().items()}, card)
+    print(f"weights: {path}\nmetrics: {metrics}")
+    if tmp:
+        tmp.cleanup()
+    return path
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m procgen.levels.train") -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = tyro.cli(Args, args=argv, prog=prog, description=__doc__)
+    train(args, command=f"{prog} {shlex.join(argv)}".strip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Quality measures for generated content, one definition each (see DESIGN.md)."""

@@ -1,0 +1,164 @@
+"""The solver on hand-built levels: traps it must reject, and the path and critical tiles it reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.formats.vglc import parse_ascii
+from engine.level import Legend
+from procgen.levels.genre import Genre, JumpModel
+from procgen.levels.solver import room_playable, solve
+
+LEGEND = Legend.default()
+PLATFORMER = Genre("platformer", JumpModel(max_jump_height=3, max_jump_width=5, gravity=1))
+
+
+def grid(text: str) -> np.ndarray:
+    """ASCII with the default legend's characters (W wall, D door, L locked, k key, S start, X exit, # solid)."""
+    return LEGEND.semantic_lut()[parse_ascii(text.strip("\n"), LEGEND)]
+
+
+def test_key_behind_its_own_lock_is_unplayable() -> None:
+    level = grid(
+        """
+WWWWWWWWWW
+WS.....L.W
+WWWWWWWWkW
+WX.......W
+WWWWWWWWWW
+"""
+    )
+    # The only key lies past the only lock; the exit is beyond both.
+    sol = solve(level)
+    assert not sol.playable
+    assert "before any key" in sol.reason
+
+
+def test_key_before_lock_is_playable_and_the_path_visits_key_then_door() -> None:
+    level = grid(
+        """
+WWWWWWWWWW
+WS.k...L.W
+WWWWWWWW.W
+WX.......W
+WWWWWWWWWW
+"""
+    )
+    sol = solve(level)
+    assert sol.playable
+    key, door, goal = (3, 1), (7, 1), (1, 3)
+    assert sol.path.index(key) < sol.path.index(door) < sol.path.index(goal) == sol.length - 1
+    # A one-tile-wide corridor: every tile on the way is critical.
+    assert {door, goal, (8, 2)} <= sol.critical
+
+
+def test_exit_walled_off_is_unplayable() -> None:
+    level = grid(
+        """
+WWWWWWW
+WS..W.W
+W...WXW
+W...W.W
+WWWWWWW
+"""
+    )
+    assert not solve(level).playable
+    open_level = level.copy()
+    open_level[2, 4] = LEGEND.semantic_lut()[LEGEND.id_of("floor")]
+    sol = solve(open_level)
+    assert sol.playable and sol.length == 5
+    assert (4, 2) in sol.critical  # the one gap in the wall
+
+
+def test_two_starts_or_no_exit_is_unplayable() -> None:
+    assert not solve(grid("WWWWW\nWS.SW\nW..XW\nWWWWW")).playable
+    assert not solve(grid("WWWWW\nWS..W\nW...W\nWWWWW")).playable
+
+
+def test_room_needs_every_door_and_pickup_connected() -> None:
+    room = grid(
+        """
+WWWDWWWW
+W......W
+W..$...D
+WWWWWWWW
+"""
+    )
+    assert room_playable(room)
+    cut = room.copy()
+    cut[1:3, 5] = LEGEND.semantic_lut()[LEGEND.id_of("wall")]
+    assert not room_playable(cut)  # the east door is cut off
+    assert not solve(cut, room=True).playable
+
+
+platform = grid
+
+
+def test_a_jump_too_high_is_unplayable() -> None:
+    # Start on the ground; the exit sits on a pillar. A 3-tile rise reaches a pillar top 3 above the ground.
+    low = platform(
+        """
+........
+........
+........
+....X...
+....#...
+....#...
+S...#...
+########
+"""
+    )
+    high = platform(
+        """
+........
+........
+....X...
+....#...
+....#...
+....#...
+S...#...
+########
+"""
+    )
+    assert solve(low, PLATFORMER).playable
+    sol = solve(high, PLATFORMER)
+    assert not sol.playable and "jump model" in sol.reason
+
+
+def test_a_gap_too_wide_is_unplayable_and_a_ladder_fixes_a_high_ledge() -> None:
+    gap = lambda width: platform(  # noqa: E731
+        "\n".join(
+            ["............", "............", "S" + "." * 10 + "X", "##" + "." * width + "#" * (10 - width)]
+        )
+    )
+    # Gliding 5 tiles from the edge lands 5 columns on: a 4-tile gap is the widest one a jump clears.
+    assert solve(gap(4), PLATFORMER).playable
+    assert not solve(gap(5), PLATFORMER).playable
+    ladder = platform(
+        """
+........
+....X...
+...H#...
+...H#...
+...H#...
+S..H#...
+########
+"""
+    )
+    sol = solve(ladder, PLATFORMER)
+    assert sol.playable
+    assert sol.path[-1] == (4, 1)
+
+
+@pytest.mark.parametrize("bad", ["hazard", "water"])
+def test_platformer_hazards_block_the_way(bad: str) -> None:
+    code = LEGEND.semantic_lut()[LEGEND.id_of(bad)]
+    floor = platform("........\n........\nS......X\n########")
+    assert solve(floor, PLATFORMER).playable
+    pit = floor.copy()
+    pit[3, 2:6] = code
+    pit[2, 2:6] = code  # a wide field of it, taller than a jump can clear sideways
+    pit[1, 2:6] = code
+    pit[0, 2:6] = code
+    assert not solve(pit, PLATFORMER).playable
