@@ -246,7 +246,7 @@ def evaluate(
         "",
         f"Weights `{card}`, {n} samples per generator (WFC: {min(wfc_samples, n)}), seed {seed}; "
         f"run took {time.perf_counter() - t0:.0f} s. Written by `ludoforge levels eval --corpus {name}`.",
-        "Every measure follows DESIGN.md. Playability for rooms: every border door reaches every other door and "
+        "Every measure follows DESIGN.md. Playability for rooms: every border door reaches every other door, the tile inside each door and "
         "every pickup; for platformer segments: the exit reachable from the start under the jump model.",
         "",
         "## Quality",
