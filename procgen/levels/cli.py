@@ -129,13 +129,18 @@ def eval_(
     control_targets: Annotated[
         int, typer.Option(min=1, max=1000, help="Targets for the control table.")
     ] = 30,
+    update_card: Annotated[
+        bool, typer.Option(help="Record the headline numbers on the weights card.")
+    ] = True,
 ) -> None:
     """Evaluate a generator against the training set, random tiles and WFC; write docs/levels_eval_<name>.md."""
     from procgen.levels.evaluate import evaluate
 
     gen = _generator(corpus, weights)
     name = corpus if weights is None else Path(weights).name
-    numbers = evaluate(name, n, seed, out, wfc_samples, control_targets, generator=gen)
+    numbers = evaluate(
+        name, n, seed, out, wfc_samples, control_targets, generator=gen, update_card=update_card
+    )
     gan = numbers["quality"]["GAN + repair"]
     typer.echo(
         f"Wrote {out}/levels_eval_{name}.md: playable {gan['playable']:.1%} after repair, "

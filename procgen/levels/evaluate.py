@@ -9,6 +9,8 @@ Rows, all finished the same way for the genre (a room frame with the conditioned
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,7 +22,6 @@ from engine.atomic import atomic_write_text
 from procgen.levels.control import TARGETS, TOLERANCE, measure, search
 from procgen.levels.generator import LevelGenerator
 from procgen.levels.preview import save_levels_png
-from procgen.levels.repair import repair
 from procgen.levels.solver import is_playable
 from procgen.levels.structure import finish
 from procgen.levels.wfc import OverlappingWFC
@@ -38,6 +39,8 @@ class Row:
     edit_fraction: float = 0.0
     repair_ms: float = 0.0
     seconds_per_level: float = 0.0
+    raw: np.ndarray | None = None
+    """the generator's argmax before the genre's finishing step (frame, ladders, endpoints), when there is one"""
 
 
 def _playable(sems: np.ndarray, gen: LevelGenerator) -> np.ndarray:
@@ -49,7 +52,10 @@ def baseline_rows(gen: LevelGenerator, n: int, seed: int, wfc_samples: int) -> l
     rng = np.random.default_rng(seed)
     corpus = gen.corpus
     h, w = corpus.shape
-    rows = [Row("training set", corpus.originals, float(_playable(corpus.originals, gen).mean()))]
+    train = finish(corpus.originals, np.zeros(corpus.originals.shape, np.float32), gen.genre.name)
+    if gen.genre.name == "topdown":
+        train = corpus.originals  # rooms come framed already; a platformer window needs its start and exit
+    rows = [Row("training set", train, float(_playable(train, gen).mean()))]
 
     _, doors = gen.conditions(n, rng)
     codes, freq = np.unique(corpus.examples, return_counts=True)
@@ -77,28 +83,23 @@ def baseline_rows(gen: LevelGenerator, n: int, seed: int, wfc_samples: int) -> l
 
 
 def gan_rows(gen: LevelGenerator, n: int, seed: int) -> list[Row]:
+    """The GAN as it samples (finished, checked), then the same samples through the generator's own repair."""
     t0 = time.perf_counter()
     raw, report = gen.sample_codes(n, seed, repair=False)
     per = (time.perf_counter() - t0) / n
-    room = gen.genre.name == "topdown"
-    fixed = raw.copy()
-    edits, times = [], []
-    for i in np.nonzero(~report.raw_playable)[0]:
-        result = repair(raw[i], gen.genre, room=room)
-        fixed[i] = result.tiles
-        edits.append(result.edit_fraction)
-        times.append(result.seconds)
-    playable_after = float(_playable(fixed, gen).mean())
+    fixed, repaired = gen.repair_codes(raw.copy(), report.raw, report.raw_playable)
+    times = repaired.repair_seconds[~report.raw_playable]
     return [
-        Row("GAN, no repair", raw, float(report.raw_playable.mean()), seconds_per_level=per),
+        Row("GAN, no repair", raw, float(report.raw_playable.mean()), seconds_per_level=per, raw=report.raw),
         Row(
             "GAN + repair",
             fixed,
-            playable_after,
+            float(_playable(fixed, gen).mean()),
             repaired=True,
-            edit_fraction=float(np.sum(edits) / n),
-            repair_ms=float(np.median(times) * 1e3) if times else 0.0,
-            seconds_per_level=per + float(np.sum(times)) / n,
+            edit_fraction=float(repaired.edits.sum() / (n * raw[0].size)),
+            repair_ms=float(np.median(times) * 1e3) if len(times) else 0.0,
+            seconds_per_level=per + float(times.sum()) / n,
+            raw=report.raw,
         ),
     ]
 
@@ -106,8 +107,8 @@ def gan_rows(gen: LevelGenerator, n: int, seed: int) -> list[Row]:
 def quality_table(rows: list[Row], gen: LevelGenerator) -> tuple[str, dict[str, dict[str, float]]]:
     train = gen.corpus.examples
     lines = [
-        "| generator | n | playable | tiles edited | repair ms (median) | duplicates | diversity | novelty | training copies | KL 2×2 | KL 3×3 | KL 4×4 | broken | ms/level |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| generator | n | playable | tiles edited | repair ms (median) | duplicates | diversity | novelty | training copies | KL 2×2 | KL 3×3 | KL 4×4 | broken | broken before finishing | ms/level |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     numbers: dict[str, dict[str, float]] = {}
     for row in rows:
@@ -124,6 +125,9 @@ def quality_table(rows: list[Row], gen: LevelGenerator) -> tuple[str, dict[str, 
             "kl3": tile_pattern_kl(train, row.sems, 3),
             "kl4": tile_pattern_kl(train, row.sems, 4),
             "broken": float(broken_structures(row.sems, gen.genre.name).mean()),
+            "broken_raw": float(
+                broken_structures(row.raw if row.raw is not None else row.sems, gen.genre.name).mean()
+            ),
             "ms_per_level": row.seconds_per_level * 1e3,
         }
         numbers[row.name] = m
@@ -132,7 +136,7 @@ def quality_table(rows: list[Row], gen: LevelGenerator) -> tuple[str, dict[str, 
         lines.append(
             f"| {row.name} | {m['n']} | {m['playable']:.1%} | {edited} | {rep_ms} | {m['duplicates']:.1%} | "
             f"{m['diversity']:.3f} | {m['novelty']:.3f} | {m['training_copies']:.1%} | {m['kl2']:.3f} | "
-            f"{m['kl3']:.3f} | {m['kl4']:.3f} | {m['broken']:.1%} | {m['ms_per_level']:.2f} |"
+            f"{m['kl3']:.3f} | {m['kl4']:.3f} | {m['broken']:.1%} | {m['broken_raw']:.1%} | {m['ms_per_level']:.2f} |"
         )
     return "\n".join(lines), numbers
 
@@ -223,6 +227,7 @@ def evaluate(
     wfc_samples: int = 1000,
     control_targets: int = 30,
     generator: LevelGenerator | None = None,
+    update_card: bool = False,
 ) -> dict:
     """Write `<out_dir>/levels_eval_<name>.md` plus plots and sample grids; return the numbers."""
     if not 10 <= n <= MAX_EVAL_SAMPLES:
@@ -277,4 +282,28 @@ def evaluate(
         *[f"**{row.name}**\n\n![{row.name}](img/{prefix}_samples_{_slug(row.name)}.png)\n" for row in rows],
     ]
     atomic_write_text(out_dir / f"levels_eval_{name}.md", "\n".join(md) + "\n")
+    if update_card and gen.weights_stem is not None:
+        _record_on_card(gen.weights_stem, numbers, csummary, n, seed)
     return {"quality": numbers, "control": csummary}
+
+
+def _record_on_card(stem: Path, numbers: dict, control: dict, n: int, seed: int) -> None:
+    """Put the latest evaluation on the weights card (the training-time metrics stay as they were)."""
+    card_path = stem.with_suffix(".json")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    gan = numbers["GAN + repair"]
+    card["latest_eval"] = {
+        "command": f"ludoforge levels eval --corpus {stem.name.removeprefix('levels_')} --n {n} --seed {seed}",
+        "date": dt.date.today().isoformat(),
+        "playable_raw": round(numbers["GAN, no repair"]["playable"], 4),
+        "playable_after_repair": round(gan["playable"], 4),
+        "repair_edit_fraction": round(gan["edit_fraction"], 5),
+        "duplicates": round(gan["duplicates"], 4),
+        "diversity": round(gan["diversity"], 4),
+        "diversity_train": round(numbers["training set"]["diversity"], 4),
+        "kl_2x2": round(gan["kl2"], 4),
+        "broken_structures": round(gan["broken"], 4),
+        "broken_structures_raw_argmax": round(gan["broken_raw"], 4),
+        "control_hit_rate_cma_es": round(control["conditioning + CMA-ES"]["hit_rate"], 3),
+    }
+    atomic_write_text(card_path, json.dumps(card, indent=1) + "\n")

@@ -22,13 +22,16 @@ from procgen.core.device import select_device
 from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, codes_from_logits, density_of, door_masks
+from procgen.levels.repair import RepairError
 from procgen.levels.repair import repair as repair_level
 from procgen.levels.solver import is_playable
-from procgen.levels.structure import finish
+from procgen.levels.structure import finish, ground_ladders
 
 MAX_SAMPLES = 100_000
 BATCH = 1024
 SIDES = ("north", "south", "west", "east")
+REPAIR_TIME_LIMIT_S = 0.5
+"""per sample: past it a platformer repair keeps its best solution so far (or the staircase fallback)"""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class LevelGenerator:
         self.corpus = corpus
         self.genre = corpus.genre
         self.weights_id = weights_id
+        self.weights_stem: Path | None = None
+        """where the weights were loaded from (None for a generator built in memory)"""
         self._density = density_of(corpus.examples)
         self._doors = (
             door_masks(corpus.examples)
@@ -108,7 +113,9 @@ class LevelGenerator:
             raise WeightsError(
                 Path(stem).with_suffix(".json"), "config.channels", "does not match the corpus"
             )
-        return cls(net, corpus, weights_id=Path(stem).name, device=device)
+        gen = cls(net, corpus, weights_id=Path(stem).name, device=device)
+        gen.weights_stem = Path(stem)
+        return gen
 
     # ------------------------------------------------------------------------------------------ conditions
     def conditions(self, n: int, rng: np.random.Generator, given: Mapping[str, Any] | None = None):
@@ -167,19 +174,36 @@ class LevelGenerator:
         density, doors = self.conditions(n, rng, conditions)
         raw = self.raw(self.latents(n, seed) if z is None else z, density, doors)
         codes = finish(raw, doors, self.genre.name)
-        return self._check_and_repair(codes, raw, repair)
-
-    def _check_and_repair(self, codes: np.ndarray, raw: np.ndarray, do_repair: bool):
         room = self.genre.name == "topdown"
         playable = np.array([is_playable(c, self.genre, room=room) for c in codes], dtype=bool)
+        if repair:
+            return self.repair_codes(codes, raw, playable)
+        zeros = np.zeros(len(codes))
+        return codes, SampleReport(playable, zeros.astype(np.int32), zeros, raw)
+
+    def repair_codes(
+        self, codes: np.ndarray, raw: np.ndarray, playable: np.ndarray
+    ) -> tuple[np.ndarray, SampleReport]:
+        """Repair (in place) the finished samples that are not `playable`; the report gives edits and times."""
+        room = self.genre.name == "topdown"
         edits = np.zeros(len(codes), np.int32)
         seconds = np.zeros(len(codes), np.float64)
-        if do_repair:
-            for i in np.nonzero(~playable)[0]:
-                t0 = time.perf_counter()
+        for i in np.nonzero(~playable)[0]:
+            t0 = time.perf_counter()
+            try:
+                result = repair_level(codes[i], self.genre, room=room, time_limit_s=REPAIR_TIME_LIMIT_S)
+            except RepairError:  # the quick limit ran out with no solution at all: give CP-SAT its full time
                 result = repair_level(codes[i], self.genre, room=room)
-                codes[i], edits[i] = result.tiles, result.edits
-                seconds[i] = time.perf_counter() - t0
+            tiles = result.tiles
+            if self.genre.name == "platformer":
+                # Repair may have carved under a ladder; grounding it again keeps every path (ladders are
+                # open and climbable), and the solver confirms.
+                grounded = ground_ladders(tiles[None])[0]
+                if is_playable(grounded, self.genre):
+                    tiles = grounded
+            edits[i] = result.edits + int((tiles != result.tiles).sum())
+            codes[i] = tiles
+            seconds[i] = time.perf_counter() - t0
         return codes, SampleReport(playable, edits, seconds, raw)
 
     def sample(

@@ -390,7 +390,8 @@ def _solve_platformer(
         for x in range(w):
             if (x, y) in fixed:
                 continue
-            if sem[y, x] != FLOOR:
+            holds_ladder = y > 0 and ladder0[y - 1, x] and not ladder0[y, x]
+            if sem[y, x] != FLOOR and not holds_ladder:  # never pull the ground from under a ladder
                 to_air[(x, y)] = model.NewBoolVar("")
             if sem[y, x] != SOLID:
                 to_solid[(x, y)] = model.NewBoolVar("")

@@ -14,7 +14,10 @@ from procgen.levels.solver import PLATFORMER_PASSABLE_LUT, PLATFORMER_SUPPORT_LU
 
 WALL, DOOR, FLOOR = Semantic.WALL.code, Semantic.DOOR.code, Semantic.FLOOR.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
+LADDER = Semantic.LADDER.code
 ENDPOINT_COLUMNS = 3
+_HOLDS_LADDER = np.zeros(256, dtype=bool)
+_HOLDS_LADDER[[Semantic.SOLID.code, Semantic.WALL.code, Semantic.PLATFORM.code, LADDER]] = True
 _PLACEABLE = np.zeros(256, dtype=bool)
 _PLACEABLE[[FLOOR, Semantic.DECORATION.code, Semantic.TREASURE.code, Semantic.ENEMY.code]] = True
 
@@ -39,9 +42,22 @@ def _standable(grid: np.ndarray) -> np.ndarray:
     return _PLACEABLE[grid] & PLATFORMER_PASSABLE_LUT[grid] & PLATFORMER_SUPPORT_LUT[below]
 
 
-def place_endpoints(codes: np.ndarray) -> np.ndarray:
-    """(N, H, W) platformer segments with one start (left) and one exit (right). Returns a copy."""
+def ground_ladders(codes: np.ndarray) -> np.ndarray:
+    """(N, H, W) platformer segments whose ladders reach down to something that holds them (ground, a platform,
+    the bottom edge): a ladder hanging in the air is extended downward through the open tiles below it."""
     out = np.array(codes, dtype=np.uint8, copy=True)
+    for y in range(
+        out.shape[1] - 1
+    ):  # top-down, so a tile just made ladder is itself extended on the next row
+        hanging = (out[:, y] == LADDER) & ~_HOLDS_LADDER[out[:, y + 1]]
+        out[:, y + 1][hanging] = LADDER
+    return out
+
+
+def place_endpoints(codes: np.ndarray) -> np.ndarray:
+    """(N, H, W) platformer segments with grounded ladders, one start (left) and one exit (right). Returns a
+    copy."""
+    out = ground_ladders(codes)
     out[(out == START) | (out == EXIT)] = FLOOR
     h, w = out.shape[1:]
     for grid in out:

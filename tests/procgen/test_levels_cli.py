@@ -84,7 +84,19 @@ def test_sample_many_with_conditions_and_targets(tmp_path) -> None:
 
 
 def test_eval_writes_a_report_with_every_row(tmp_path) -> None:
-    run("levels", "eval", "--n", "40", "--wfc-samples", "4", "--control-targets", "2", "--out", str(tmp_path))
+    run(
+        "levels",
+        "eval",
+        "--n",
+        "40",
+        "--wfc-samples",
+        "4",
+        "--control-targets",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--no-update-card",
+    )
     report = (tmp_path / "levels_eval_dungeon.md").read_text()
     for row in ("training set", "random tiles", "WFC", "GAN, no repair", "GAN + repair", "CMA-ES"):
         assert row in report
