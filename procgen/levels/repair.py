@@ -288,47 +288,30 @@ def _star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray
     y, x = np.unravel_index(int(np.argmin(total)), total.shape)
     if total[y, x] > walk.size:
         return None
-    opened: set[Cell] = set()
-    for _, parent in runs:
-        cell: Cell | None = (int(x), int(y))
-        while cell is not None:
-            if changeable[cell[1], cell[0]]:
-                opened.add(cell)
-            cell = parent.get(cell)
-    return opened
+    return {c for _, parent in runs for c in _blocked_on_route((int(x), int(y)), parent, changeable)}
 
 
 def _cheapest_join(
     part_a: np.ndarray, part_b: np.ndarray, walk: np.ndarray, changeable: np.ndarray
 ) -> list[Cell] | None:
     """Blocked tiles to open on the cheapest route from region a to region b (0-1 BFS), or None."""
-    h, w = walk.shape
-    inf = h * w + 1
-    cost = np.full((h, w), inf, dtype=np.int32)
-    parent: dict[Cell, Cell] = {}
-    queue: deque[Cell] = deque()
-    for y, x in np.argwhere(part_a):
-        cost[y, x] = 0
-        queue.append((int(x), int(y)))
-    while queue:
-        x, y = queue.popleft()
-        if part_b[y, x]:
-            opened = []
-            cell: Cell | None = (x, y)
-            while cell is not None:
-                if changeable[cell[1], cell[0]]:
-                    opened.append(cell)
-                cell = parent.get(cell)
-            return opened
-        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            nx, ny = x + dx, y + dy
-            if 0 <= nx < w and 0 <= ny < h and (walk[ny, nx] or changeable[ny, nx]):
-                step = 0 if walk[ny, nx] else 1
-                if cost[y, x] + step < cost[ny, nx]:
-                    cost[ny, nx] = cost[y, x] + step
-                    parent[(nx, ny)] = (x, y)
-                    (queue.appendleft if step == 0 else queue.append)((nx, ny))
-    return None
+    cost, parent = _open_costs(part_a, walk, changeable)
+    reach_b = np.where(part_b, cost, np.iinfo(np.int32).max)
+    y, x = np.unravel_index(int(np.argmin(reach_b)), reach_b.shape)
+    if reach_b[y, x] > walk.size:
+        return None
+    return _blocked_on_route((int(x), int(y)), parent, changeable)
+
+
+def _blocked_on_route(end: Cell, parent: dict[Cell, Cell], changeable: np.ndarray) -> list[Cell]:
+    """Walk a 0-1 BFS route back from `end`, keeping the blocked tiles it crosses."""
+    opened = []
+    cell: Cell | None = end
+    while cell is not None:
+        if changeable[cell[1], cell[0]]:
+            opened.append(cell)
+        cell = parent.get(cell)
+    return opened
 
 
 def _staircase(sem: np.ndarray, source: Cell, sink: Cell, jump: JumpModel) -> np.ndarray | None:

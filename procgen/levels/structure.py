@@ -16,8 +16,6 @@ WALL, DOOR, FLOOR = Semantic.WALL.code, Semantic.DOOR.code, Semantic.FLOOR.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
 LADDER = Semantic.LADDER.code
 ENDPOINT_COLUMNS = 3
-_HOLDS_LADDER = np.zeros(256, dtype=bool)
-_HOLDS_LADDER[[Semantic.SOLID.code, Semantic.WALL.code, Semantic.PLATFORM.code, LADDER]] = True
 _PLACEABLE = np.zeros(256, dtype=bool)
 _PLACEABLE[[FLOOR, Semantic.DECORATION.code, Semantic.TREASURE.code, Semantic.ENEMY.code]] = True
 
@@ -49,7 +47,7 @@ def ground_ladders(codes: np.ndarray) -> np.ndarray:
     for y in range(
         out.shape[1] - 1
     ):  # top-down, so a tile just made ladder is itself extended on the next row
-        hanging = (out[:, y] == LADDER) & ~_HOLDS_LADDER[out[:, y + 1]]
+        hanging = (out[:, y] == LADDER) & ~PLATFORMER_SUPPORT_LUT[out[:, y + 1]]
         out[:, y + 1][hanging] = LADDER
     return out
 

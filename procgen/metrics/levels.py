@@ -11,12 +11,11 @@ import numpy as np
 
 from engine.level import Semantic
 from engine.sim.grid import WALKABLE_LUT
+from procgen.levels.solver import PLATFORMER_SUPPORT_LUT
 
 KL_EPSILON = 1e-7
 _DOOR, _WALL, _LOCKED = Semantic.DOOR.code, Semantic.WALL.code, Semantic.LOCKED_DOOR.code
 _LADDER = Semantic.LADDER.code
-_HOLDS_LADDER = np.zeros(256, dtype=bool)
-_HOLDS_LADDER[[Semantic.SOLID.code, Semantic.WALL.code, Semantic.PLATFORM.code, _LADDER]] = True
 _FRAME = np.zeros(256, dtype=bool)
 _FRAME[[_WALL, _DOOR, _LOCKED]] = True
 
@@ -97,7 +96,7 @@ def broken_structures(sems: np.ndarray, genre: str = "topdown") -> np.ndarray:
     sems = np.asarray(sems)
     if genre == "platformer":
         below = np.concatenate([sems[:, 1:, :], np.full_like(sems[:, :1, :], Semantic.SOLID.code)], 1)
-        return ((sems == _LADDER) & ~_HOLDS_LADDER[below]).any((1, 2))
+        return ((sems == _LADDER) & ~PLATFORMER_SUPPORT_LUT[below]).any((1, 2))
     h, w = sems.shape[1:]
     pad_frame = np.pad(sems, ((0, 0), (1, 1), (1, 1)), constant_values=_WALL)
     frame = _FRAME[pad_frame]
