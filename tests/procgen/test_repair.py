@@ -85,6 +85,15 @@ def test_repair_needs_cp_sat_for_three_pieces_and_stays_minimal() -> None:
     assert room_playable(result.tiles)
 
 
+def test_four_pieces_join_with_the_fewest_edits() -> None:
+    room = DUNGEON.originals[0].copy()  # doors west (0, 5), north and south at x=7, east (15, 5)
+    room[1:-1, [4, 9, 12]] = WALL  # four pieces, each holding a door or a treasure
+    room[5, 10] = Semantic.TREASURE.code
+    assert not room_playable(room)
+    result = repair(room, room=True)
+    assert room_playable(result.tiles) and result.edits == 3
+
+
 def test_playable_levels_are_left_alone() -> None:
     for room in DUNGEON.originals[:20]:
         result = repair(room, room=True)
