@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from procgen.levels.corpus import SHIPPED_CORPORA
@@ -112,9 +113,7 @@ def sample(
     out.mkdir(parents=True, exist_ok=True)
     for i, level in enumerate(levels):
         write_level(level, out / f"level_{i:04d}.{fmt}")
-    save_levels_png(
-        __import__("numpy").stack([lv.tiles for lv in levels[:256]]), out / "preview.png", scale=6
-    )
+    save_levels_png(np.stack([lv.tiles for lv in levels[:256]]), out / "preview.png", scale=6)
     typer.echo(f"Wrote {n} levels (seed {seed}) to {out}/level_*.{fmt}, and {out}/preview.png")
 
 

@@ -1,9 +1,9 @@
 """Minimum-edit repair with OR-Tools CP-SAT: the fewest tile changes that make a level playable.
 
 Two to four pieces to join are solved exactly by shortest paths (Dreyfus-Wagner for k <= 4); five or more go
-to the CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a room's first door) for each target (the
-exit, or a room's other doors and pickups) and may cross a move u → v only while the tiles that move needs are
-open after repair. The objective counts changed tiles, so the solver finds the cheapest set of tiles to open.
+to the CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a room's first
+door) for each target (the exit, or a room's other doors and pickups) and may cross a move u → v only while
+the tiles that move needs are open after repair. The objective counts changed tiles, so the solver finds the cheapest set of tiles to open.
 The moves are the solver's own (4-neighbour steps top-down; walk, fall, climb and jump arcs in a platformer), and
 every repaired level is re-checked by `procgen.levels.solver` before it is returned.
 
