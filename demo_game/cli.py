@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import typer
 from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
 from procgen.levels.cli import app as levels_app
+from procgen.levels.cli import export as levels_export
 
 app = typer.Typer(
     help="ludoforge: a roguelite whose dungeons, art and NPCs are generated and trained.",
@@ -73,27 +73,10 @@ def play(
         game.run(PlayScene(new_world(seed), default_save_path()))
 
 
-@app.command()
-def export(
-    out: Annotated[
-        Path, typer.Option(help="Output file: .tmj, .tmx, .json, .txt or .png (chosen by extension).")
-    ],
-    seed: SeedOption = None,
-    rooms: Annotated[int, typer.Option(min=2, max=24, help="Rooms on the critical path.")] = 6,
-    branches: Annotated[int, typer.Option(min=0, max=24, help="Side rooms off the path.")] = 1,
-    locked_doors: Annotated[
-        int, typer.Option(min=0, max=22, help="Locked doors, each with a key before it.")
-    ] = 1,
-) -> None:
-    """Write a seed's dungeon to a level file."""
-    from demo_game.content import dungeon_for_seed
-    from engine.formats import write_level
-    from procgen.levels.dungeon import DungeonSettings
-
-    seed = random.randrange(MAX_SEED) if seed is None else seed
-    level = dungeon_for_seed(seed, DungeonSettings(rooms=rooms, branches=branches, locked_doors=locked_doors))
-    write_level(level, out)
-    typer.echo(f"Wrote seed {seed}'s dungeon ({level.width}x{level.height} tiles) to {out}")
+# `ludoforge export` is kept as a short name for `ludoforge levels export`.
+app.command("export", help="Write a seed's dungeon (GAN rooms) to a level file; same as `levels export`.")(
+    levels_export
+)
 
 
 def main() -> None:

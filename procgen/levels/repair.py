@@ -194,39 +194,13 @@ def _solve_topdown(
         changeable[:, [0, -1]] = False
     labels, _ = ndimage.label(walk, structure=_FOUR)
     parts = {int(labels[y, x]) for x, y in [source, *sinks]}
-    if len(parts) == 2:
-        # Two pieces to join: the cheapest join is a 0-1 shortest path (cost 1 per opened tile), which is exactly
-        # the minimum edit. CP-SAT is needed once three or more pieces make it a Steiner tree problem.
-        a, b = parts
-        opened_cells = _cheapest_join(labels == a, labels == b, walk, changeable)
-        if opened_cells is None:
-            raise RepairError("repair: no playable level within the bounds (the pieces cannot be joined)")
-        if budget >= 0 and len(opened_cells) > budget:
-            raise RepairError(
-                f"max_edit_fraction: needs {len(opened_cells)} edits, more than the budget of {budget}"
-            )
-        out = sem.copy()
-        for x, y in opened_cells:
-            out[y, x] = FLOOR
-        return out
-
-    # Each walkable piece is one node (moving inside it is free); every blocked tile that may open is a node with
-    # cost 1. One unit of flow runs from the source's piece to each other piece holding a target.
-    n_parts = int(labels.max())
-    node = np.where(walk, labels - 1, -1)
-    blocked_cells = [(int(x), int(y)) for y, x in np.argwhere(changeable)]
-    for i, (x, y) in enumerate(blocked_cells):
-        node[y, x] = n_parts + i
-    if len(parts) in (3, 4):
-        # Three pieces: the cheapest tree joining them is a star around one meeting tile; four: two meeting tiles
-        # joined by a path, two pieces at each (Dreyfus-Wagner for k <= 4). Exact, and ~100x faster than the CP-SAT
-        # model below, which covers five pieces and more.
+    if len(parts) <= 4:
+        # Up to four pieces, the cheapest join is found exactly by shortest paths (Dreyfus-Wagner for k <= 4): two
+        # pieces by a 0-1 shortest path, three by a star around one meeting tile, four by two meeting tiles joined
+        # by a path. ~100x faster than the CP-SAT model below, which covers five pieces and more.
         pieces = [labels == p for p in sorted(parts)]
-        cells = (
-            _star_join(pieces, walk, changeable)
-            if len(parts) == 3
-            else _double_star_join(pieces, walk, changeable)
-        )
+        join = {2: _cheapest_join, 3: _star_join, 4: _double_star_join}[len(parts)]
+        cells = join(pieces, walk, changeable)
         if cells is None:
             raise RepairError("repair: no playable level within the bounds (the pieces cannot be joined)")
         if budget >= 0 and len(cells) > budget:
@@ -237,6 +211,14 @@ def _solve_topdown(
         for x, y in cells:
             out[y, x] = FLOOR
         return out
+
+    # Each walkable piece is one node (moving inside it is free); every blocked tile that may open is a node with
+    # cost 1. One unit of flow runs from the source's piece to each other piece holding a target.
+    n_parts = int(labels.max())
+    node = np.where(walk, labels - 1, -1)
+    blocked_cells = [(int(x), int(y)) for y, x in np.argwhere(changeable)]
+    for i, (x, y) in enumerate(blocked_cells):
+        node[y, x] = n_parts + i
     model = cp_model.CpModel()
     opened = {cell: model.NewBoolVar("") for cell in blocked_cells}
     is_open = [1] * n_parts + [opened[c] for c in blocked_cells]
@@ -352,10 +334,9 @@ def _double_star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.
     return opened
 
 
-def _cheapest_join(
-    part_a: np.ndarray, part_b: np.ndarray, walk: np.ndarray, changeable: np.ndarray
-) -> list[Cell] | None:
-    """Blocked tiles to open on the cheapest route from region a to region b (0-1 BFS), or None."""
+def _cheapest_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray) -> list[Cell] | None:
+    """Blocked tiles to open on the cheapest route between two pieces (0-1 BFS), or None."""
+    part_a, part_b = parts
     cost, parent = _open_costs(part_a, walk, changeable)
     reach_b = np.where(part_b, cost, np.iinfo(np.int32).max)
     y, x = np.unravel_index(int(np.argmin(reach_b)), reach_b.shape)
