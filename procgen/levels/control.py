@@ -19,7 +19,7 @@ import cma
 import numpy as np
 import torch
 
-from engine.level import Legend, Level, LevelMeta, Semantic
+from engine.level import Level, Semantic
 from engine.sim.grid import WALKABLE_LUT
 from procgen.levels.generator import LevelGenerator
 from procgen.levels.repair import repair
@@ -134,13 +134,5 @@ def search(
     raw = generator.raw(torch.from_numpy(np.asarray(best_z, np.float32)[None]), density, doors)
     sem = finish(raw, doors, generator.genre.name)[0]
     sem = repair(sem, generator.genre, room=generator.genre.name == "topdown").tiles
-    level = Level(
-        tiles=sem,
-        legend=Legend.default(),
-        meta=LevelMeta(
-            seed=int(seed),
-            generator=f"procgen.levels.control:{generator.weights_id}",
-            name=f"controlled-{seed}",
-        ),
-    )
+    level = generator.as_level(sem, seed, "procgen.levels.control", f"controlled-{seed}")
     return SearchResult(level, measure(sem, generator), targets, evaluations)

@@ -213,17 +213,14 @@ class LevelGenerator:
         codes, _ = self.sample_codes(n, seed, conditions, repair)
         kind = "room" if self.genre.name == "topdown" else "segment"
         return [
-            Level(
-                tiles=c,
-                legend=Legend.default(),
-                meta=LevelMeta(
-                    seed=int(seed),
-                    generator=f"procgen.levels.gan:{self.weights_id}",
-                    name=f"{kind}-{seed}-{i}",
-                ),
-            )
-            for i, c in enumerate(codes)
+            self.as_level(c, seed, "procgen.levels.gan", f"{kind}-{seed}-{i}") for i, c in enumerate(codes)
         ]
+
+    def as_level(self, codes: np.ndarray, seed: int, source: str, name: str) -> Level:
+        """A semantic grid from this generator as a Level (default legend), its meta naming `source` and the
+        weights."""
+        meta = LevelMeta(seed=int(seed), generator=f"{source}:{self.weights_id}", name=name)
+        return Level(tiles=codes, legend=Legend.default(), meta=meta)
 
     def card_metrics(self, n: int = 1000, seed: int = 0) -> dict[str, float]:
         """The headline measures for a weights card (the full report is `procgen.levels.evaluate`)."""

@@ -29,6 +29,7 @@ from engine.level import Semantic
 from engine.sim.grid import WALKABLE_LUT
 from procgen.levels.genre import TOPDOWN, Genre, JumpModel
 from procgen.levels.solver import (
+    FOUR_NEIGHBOURS,
     LADDER,
     PLATFORMER_PASSABLE_LUT,
     PLATFORMER_SUPPORT_LUT,
@@ -43,7 +44,6 @@ FLOOR, SOLID = Semantic.FLOOR.code, Semantic.SOLID.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
 MAX_REPAIR_CELLS = 64 * 64
 DEFAULT_TIME_LIMIT_S = 2.0
-_FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
 
 class RepairError(LudoforgeError, ValueError):
@@ -192,7 +192,7 @@ def _solve_topdown(
     if room:
         changeable[[0, -1], :] = False
         changeable[:, [0, -1]] = False
-    labels, _ = ndimage.label(walk, structure=_FOUR)
+    labels, _ = ndimage.label(walk, structure=FOUR_NEIGHBOURS)
     parts = {int(labels[y, x]) for x, y in [source, *sinks]}
     if len(parts) <= 4:
         # Up to four pieces, the cheapest join is found exactly by shortest paths (Dreyfus-Wagner for k <= 4): two

@@ -42,7 +42,7 @@ PLATFORMER_SUPPORT_LUT[
 ] = True
 LADDER = _code[Semantic.LADDER]
 
-_FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+FOUR_NEIGHBOURS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def room_playable(sem: np.ndarray) -> bool:
     targets = room_targets(sem)
     if not border_doors(sem):
         return False
-    labels, _ = ndimage.label(WALKABLE_LUT[sem], structure=_FOUR)
+    labels, _ = ndimage.label(WALKABLE_LUT[sem], structure=FOUR_NEIGHBOURS)
     first = labels[targets[0][1], targets[0][0]]
     return bool(first) and all(labels[y, x] == first for x, y in targets)
 
@@ -172,7 +172,7 @@ def solve_topdown(sem: np.ndarray, critical: bool = True) -> Solution:
 
 def _reachable_locks(closed: np.ndarray, dist: np.ndarray) -> list[Cell]:
     reached = dist != UNREACHED
-    touching = ndimage.binary_dilation(reached, structure=_FOUR) & closed
+    touching = ndimage.binary_dilation(reached, structure=FOUR_NEIGHBOURS) & closed
     return [(int(x), int(y)) for y, x in np.argwhere(touching)]
 
 
@@ -187,7 +187,7 @@ def _articulation_cells(
             continue
         blocked = walk.copy()
         blocked[cell[1], cell[0]] = False
-        labels, _ = ndimage.label(blocked, structure=_FOUR)
+        labels, _ = ndimage.label(blocked, structure=FOUR_NEIGHBOURS)
         home = labels[source[1], source[0]]
         if any(labels[y, x] != home for x, y in targets):
             out.add(cell)

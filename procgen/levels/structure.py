@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine.level import Semantic
-from procgen.levels.solver import PLATFORMER_PASSABLE_LUT, PLATFORMER_SUPPORT_LUT
+from procgen.levels.solver import LADDER, PLATFORMER_PASSABLE_LUT, PLATFORMER_SUPPORT_LUT
 
 WALL, DOOR, FLOOR = Semantic.WALL.code, Semantic.DOOR.code, Semantic.FLOOR.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
-LADDER = Semantic.LADDER.code
 ENDPOINT_COLUMNS = 3
 _PLACEABLE = np.zeros(256, dtype=bool)
 _PLACEABLE[[FLOOR, Semantic.DECORATION.code, Semantic.TREASURE.code, Semantic.ENEMY.code]] = True
