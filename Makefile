@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_sim.py
 	$(PY) bench/bench_render.py
 	$(PY) bench/bench_levels.py
+	$(PY) bench/bench_textures.py
 	$(PY) bench/write_report.py
 
 lint: $(STAMP)

@@ -35,7 +35,7 @@ def run_autoplay(
     from PIL import Image
     from tqdm import tqdm
 
-    from demo_game.content import new_world
+    from demo_game.content import new_world, seed_atlas
     from demo_game.messages import message_for
     from engine.render.pygame2d import Renderer
     from engine.sim.player_bot import PlayerBot
@@ -47,7 +47,10 @@ def run_autoplay(
         screen = pygame.display.set_mode(size)
         world = new_world(seed)
         bot = PlayerBot()
-        renderer = Renderer(size)
+        art_start = time.perf_counter()
+        atlas, art_problem = seed_atlas(seed)
+        art_seconds = time.perf_counter() - art_start
+        renderer = Renderer(size, atlas=atlas)
         gif: list[Image.Image] = []
         event_counts: dict[str, int] = {}
         frames, render_seconds, fps = 0, 0.0, 0.0
@@ -105,6 +108,8 @@ def run_autoplay(
         "events": dict(sorted(event_counts.items())),
         "gif": str(out_dir / "demo.gif"),
         "gif_frames": len(gif),
+        "tileset": "generated" if art_problem is None else f"stock ({art_problem})",
+        "tileset_seconds": round(art_seconds, 2),
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

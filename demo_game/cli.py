@@ -13,6 +13,8 @@ from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
 from procgen.levels.cli import app as levels_app
 from procgen.levels.cli import export as levels_export
+from procgen.textures.cli import app as textures_app
+from procgen.textures.cli import style_app
 
 app = typer.Typer(
     help="ludoforge: a roguelite whose dungeons, art and NPCs are generated and trained.",
@@ -22,6 +24,8 @@ app = typer.Typer(
 )
 
 app.add_typer(levels_app, name="levels")
+app.add_typer(textures_app, name="textures")
+app.add_typer(style_app, name="style")
 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")

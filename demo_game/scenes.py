@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pygame
 
-from demo_game.content import MAX_SEED, new_world
+from demo_game.content import MAX_SEED, new_world, seed_atlas
 from demo_game.messages import message_for
 from engine.app.input import ActionInput
 from engine.app.saves import default_save_path, read_save, write_save
@@ -47,6 +47,7 @@ class TitleScene(MenuScene):
             return
         if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             seed = int(self.seed_text or "0")
+            self._loading(f"Generating seed {seed}: dungeon rooms, tileset ...")
             self.game.show(PlayScene(new_world(seed), self.save_path))
         elif event.key == pygame.K_BACKSPACE:
             self.seed_text = self.seed_text[:-1]
@@ -59,6 +60,14 @@ class TitleScene(MenuScene):
             self.game.quit()
         elif event.unicode.isdigit() and int(self.seed_text + event.unicode) <= MAX_SEED:
             self.seed_text = (self.seed_text + event.unicode).lstrip("0") or "0"
+
+    def _loading(self, text: str) -> None:
+        """Show a progress line at once: generation takes a moment and the window should say why."""
+        surface = self.game.screen
+        surface.fill(BACKGROUND)
+        _centred(surface, self.big, "ludoforge", 120, TITLE)
+        _centred(surface, self.font, text, 320)
+        pygame.display.flip()
 
     def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
         surface.fill(BACKGROUND)
@@ -86,7 +95,10 @@ class PlayScene(Scene):
 
     def on_enter(self) -> None:
         if self.renderer is None:
-            self.renderer = Renderer(self.game.screen.get_size())
+            atlas, problem = seed_atlas(self.world.seed)
+            self.renderer = Renderer(self.game.screen.get_size(), atlas=atlas)
+            if problem:
+                self.renderer.textbox.push(problem)
         self.input = ActionInput()  # forget keys held while paused
 
     def on_event(self, event: pygame.event.Event) -> None:

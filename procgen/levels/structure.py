@@ -1,6 +1,8 @@
 """From raw GAN tiles to a level of the genre, before any repair.
 
-- A top-down room gets its frame: wall all round the border, doors exactly where the conditions asked.
+- A top-down room gets its frame: wall all round the border, doors exactly where the conditions asked; an
+  interior door that the generator left without its frame (no wall on both sides) is only an opening, so it
+  becomes floor.
 - A platformer segment gets its endpoints: a start on the lowest standable cell near the left edge and an exit
   near the right edge, the same rule the corpus windows are judged by.
 """
@@ -11,6 +13,7 @@ import numpy as np
 
 from engine.level import Semantic
 from procgen.levels.solver import LADDER, PLATFORMER_PASSABLE_LUT, PLATFORMER_SUPPORT_LUT
+from procgen.metrics.levels import unframed_doors
 
 WALL, DOOR, FLOOR = Semantic.WALL.code, Semantic.DOOR.code, Semantic.FLOOR.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
@@ -31,6 +34,9 @@ def frame_rooms(codes: np.ndarray, doors: np.ndarray) -> np.ndarray:
     # Stray interior endpoints would break the one-start-one-exit rule once rooms are joined into a dungeon.
     inner = out[:, 1:-1, 1:-1]
     inner[(inner == START) | (inner == EXIT)] = FLOOR
+    # The same frame rule the broken-structure measure uses; opening one door can unframe a door beside it.
+    while (loose := unframed_doors(out) & ~ring).any():
+        out[loose] = FLOOR
     return out
 
 

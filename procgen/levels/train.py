@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from engine.level import Semantic
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, save_weights
+from procgen.core.weights import WEIGHTS_DIR, load_weights, save_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import (
     DENSITY_NAMES,
@@ -39,6 +39,7 @@ from procgen.levels.gan import (
     GanConfig,
     Generator,
     calibrate_logit_bias,
+    codes_from_logits,
     density_of,
     door_masks,
     one_hot,
@@ -96,6 +97,9 @@ class Args:
     """torch CPU threads (0: torch's default)"""
     dry_run: bool = False
     """two iterations into a temporary folder: checks the whole pipeline in seconds"""
+    from_checkpoint: str | None = None
+    """skip training: calibrate and write the weights and card from this checkpoint's EMA generator (a stem
+    under <run-dir>/<name>/checkpoints/, e.g. iter_006000), for a run stopped early or a better checkpoint"""
 
 
 def load_corpus(args: Args) -> Corpus:
@@ -133,6 +137,56 @@ def condition_loss(
         ring[:, :, [0, -1]] = True
         loss = loss + F.binary_cross_entropy(p_door[ring], doors[ring])
     return loss
+
+
+def calibrated(
+    net: Generator,
+    cfg: GanConfig,
+    corpus: Corpus,
+    density_all: torch.Tensor,
+    doors_all: torch.Tensor,
+    seed: int,
+    samples: int = 2000,
+) -> GanConfig:
+    """`cfg` with the decoding offsets fitted on fresh conditions from the training set (see
+    gan.calibrate_logit_bias). A room's frame is fixed after sampling, so only its interior is matched."""
+    examples = corpus.examples
+    # Its own random streams, so that checkpointing more or less often leaves training itself unchanged.
+    idx = torch.from_numpy(np.random.default_rng(seed).integers(0, len(examples), samples))
+    z = torch.randn(samples, cfg.z_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        device = density_all.device
+        log_probs = (
+            net(z.to(device), density_all[idx.to(device)], doors_all[idx.to(device)]).log_softmax(1).cpu()
+        )
+    h, w = corpus.shape
+    counted = np.ones((h, w), dtype=bool)
+    if corpus.genre.name == "topdown":
+        counted[[0, -1], :] = False
+        counted[:, [0, -1]] = False
+    frozen = (Semantic.DOOR.code,) if corpus.genre.name == "topdown" else ()
+    return dataclasses.replace(
+        cfg, logit_bias=calibrate_logit_bias(log_probs, cfg.channels, examples, counted, frozen)
+    )
+
+
+def checkpoint_metrics(
+    net: Generator, cfg: GanConfig, corpus: Corpus, density_all, doors_all, seed: int, samples: int = 500
+) -> dict[str, float]:
+    """Quick quality of the EMA generator mid-run (calibrated argmax, before finishing and repair): enough to
+    see whether longer training still pays."""
+    from procgen.metrics.levels import diversity, tile_pattern_kl
+
+    was = net.cfg
+    net.cfg = calibrated(net, cfg, corpus, density_all, doors_all, seed)
+    device = density_all.device
+    idx = torch.from_numpy(np.random.default_rng(seed + 1).integers(0, len(corpus.examples), samples))
+    z = torch.randn(samples, cfg.z_dim, generator=torch.Generator().manual_seed(seed + 1))
+    with torch.no_grad():
+        logits = net(z.to(device), density_all[idx.to(device)], doors_all[idx.to(device)])
+    codes = codes_from_logits(logits, net.cfg.channels, net.cfg.logit_bias)
+    net.cfg = was
+    return {"kl_2x2": tile_pattern_kl(corpus.examples, codes, 2), "diversity": diversity(codes)}
 
 
 def train(args: Args, command: str | None = None) -> Path:
@@ -197,7 +251,14 @@ def train(args: Args, command: str | None = None) -> Path:
         return real_all[idx], density_all[idx], doors_all[idx]
 
     start = time.perf_counter()
-    for it in tqdm(range(1, args.iterations + 1), desc=f"train {name}", unit="it", disable=None):
+    first, trained_before = 1, 0.0
+    if args.from_checkpoint:
+        tensors, ckpt_card = load_weights(run_dir / "checkpoints" / args.from_checkpoint)
+        ema.load_state_dict({k.removeprefix("ema."): v for k, v in tensors.items() if k.startswith("ema.")})
+        args.iterations = int(ckpt_card["iteration"])
+        trained_before = ckpt_card.get("seconds")
+        first = args.iterations + 1  # nothing left to train
+    for it in tqdm(range(first, args.iterations + 1), desc=f"train {name}", unit="it", disable=None):
         for _ in range(args.n_critic):
             real, dens, door = batch()
             z = torch.randn(len(real), cfg.z_dim, device=device)
@@ -237,25 +298,18 @@ def train(args: Args, command: str | None = None) -> Path:
             ckpt |= {f"critic.{k}": v for k, v in critic.state_dict().items()}
             ckpt |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
             save_weights(
-                run_dir / "checkpoints" / f"iter_{it:06d}", ckpt, {"config": cfg.to_dict(), "iteration": it}
+                run_dir / "checkpoints" / f"iter_{it:06d}",
+                ckpt,
+                {"config": cfg.to_dict(), "iteration": it, "seconds": round(time.perf_counter() - start, 1)},
             )
-    train_seconds = time.perf_counter() - start
+            quality = checkpoint_metrics(ema, cfg, corpus, density_all, doors_all, args.seed)
+            for key, value in quality.items():
+                writer.add_scalar(f"checkpoint/{key}", value, it)
+            tqdm.write(f"iteration {it}: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items()))
+    train_seconds = None if trained_before is None else trained_before + time.perf_counter() - start
 
-    # Decoding calibration on fresh conditions from the training set (see gan.calibrate_logit_bias).
     ema = ema.cpu()
-    calib = torch.from_numpy(rng.integers(0, len(examples), 2000))
-    with torch.no_grad():
-        log_probs = ema(
-            torch.randn(len(calib), cfg.z_dim), density_all.cpu()[calib], doors_all.cpu()[calib]
-        ).log_softmax(1)
-    counted = np.ones((h, w), dtype=bool)
-    if corpus.genre.name == "topdown":
-        counted[[0, -1], :] = False
-        counted[:, [0, -1]] = False
-    frozen = (Semantic.DOOR.code,) if corpus.genre.name == "topdown" else ()
-    cfg = dataclasses.replace(
-        cfg, logit_bias=calibrate_logit_bias(log_probs, cfg.channels, examples, counted, frozen)
-    )
+    cfg = calibrated(ema, cfg, corpus, density_all.cpu(), doors_all.cpu(), args.seed)
     ema.cfg = cfg
 
     level_gen = LevelGenerator(ema, corpus, weights_id=name)
@@ -278,7 +332,7 @@ def train(args: Args, command: str | None = None) -> Path:
             "originals": len(corpus.originals),
         },
         "metrics": metrics,
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": None if train_seconds is None else round(train_seconds, 1),
         "device": str(device),
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
         "date": dt.date.today().isoformat(),

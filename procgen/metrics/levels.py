@@ -85,6 +85,22 @@ def tile_pattern_kl(train: np.ndarray, generated: np.ndarray, k: int) -> float:
     return float(np.sum(pv * np.log(pv / qv)))
 
 
+def unframed_doors(sems: np.ndarray) -> np.ndarray:
+    """(N, H, W) True on door tiles without their frame: wall, door or the map edge on both sides along one
+    axis, and open ground or the map edge on both sides along the other."""
+    sems = np.asarray(sems)
+    h, w = sems.shape[1:]
+    pad_frame = np.pad(sems, ((0, 0), (1, 1), (1, 1)), constant_values=_WALL)
+    frame = _FRAME[pad_frame]
+    pad_open = np.pad(sems, ((0, 0), (1, 1), (1, 1)), constant_values=Semantic.FLOOR.code)
+    open_ = WALKABLE_LUT[pad_open]
+    up, down = (slice(None), slice(0, h), slice(1, w + 1)), (slice(None), slice(2, h + 2), slice(1, w + 1))
+    left, right = (slice(None), slice(1, h + 1), slice(0, w)), (slice(None), slice(1, h + 1), slice(2, w + 2))
+    framed_x = frame[left] & frame[right] & (open_[up] | open_[down])
+    framed_y = frame[up] & frame[down] & (open_[left] | open_[right])
+    return (sems == _DOOR) & ~(framed_x | framed_y)
+
+
 def broken_structures(sems: np.ndarray, genre: str = "topdown") -> np.ndarray:
     """Per level, True when a multi-tile structure is incomplete.
 
@@ -98,15 +114,7 @@ def broken_structures(sems: np.ndarray, genre: str = "topdown") -> np.ndarray:
         below = np.concatenate([sems[:, 1:, :], np.full_like(sems[:, :1, :], Semantic.SOLID.code)], 1)
         return ((sems == _LADDER) & ~PLATFORMER_SUPPORT_LUT[below]).any((1, 2))
     h, w = sems.shape[1:]
-    pad_frame = np.pad(sems, ((0, 0), (1, 1), (1, 1)), constant_values=_WALL)
-    frame = _FRAME[pad_frame]
-    pad_open = np.pad(sems, ((0, 0), (1, 1), (1, 1)), constant_values=Semantic.FLOOR.code)
-    open_ = WALKABLE_LUT[pad_open]
-    up, down = (slice(None), slice(0, h), slice(1, w + 1)), (slice(None), slice(2, h + 2), slice(1, w + 1))
-    left, right = (slice(None), slice(1, h + 1), slice(0, w)), (slice(None), slice(1, h + 1), slice(2, w + 2))
-    framed_x = frame[left] & frame[right] & (open_[up] | open_[down])
-    framed_y = frame[up] & frame[down] & (open_[left] | open_[right])
-    bad_door = (sems == _DOOR) & ~(framed_x | framed_y)
+    bad_door = unframed_doors(sems)
     ring = np.zeros((h, w), dtype=bool)
     ring[[0, -1], :] = True
     ring[:, [0, -1]] = True

@@ -21,7 +21,10 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
 
 
 def test_headless_autoplay_wins_seed_7(tmp_path: Path) -> None:
-    result = _run(["play", "--headless", "--seed", "7", "--seconds", "60", "--out", str(tmp_path)])
+    home = str(tmp_path / "home")
+    result = _run(
+        ["play", "--headless", "--seed", "7", "--seconds", "60", "--out", str(tmp_path)], LUDOFORGE_HOME=home
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["outcome"] == "won" and summary["seed"] == 7
@@ -29,6 +32,9 @@ def test_headless_autoplay_wins_seed_7(tmp_path: Path) -> None:
     assert summary["events"]["KeyPicked"] >= 1 and summary["events"]["DoorOpened"] >= 1
     gif = Image.open(tmp_path / "demo.gif")
     assert gif.n_frames == summary["gif_frames"] > 50
+    # The seed's own tileset came from the texture GANs and went into the disk cache.
+    assert summary["tileset"] == "generated"
+    assert len(list((tmp_path / "home" / "cache" / "tilesets").glob("*/7/atlas.png"))) == 1
 
 
 def test_play_without_display_says_so_and_autoplays(tmp_path: Path) -> None:

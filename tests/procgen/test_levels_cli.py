@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from demo_game.cli import app
@@ -128,3 +129,17 @@ def test_tampered_weights_are_refused(tmp_path) -> None:
     (tmp_path / "w.json").unlink()
     with pytest.raises(WeightsError, match="not found"):
         load_weights(tmp_path / "w")
+
+
+def test_weights_from_a_checkpoint_of_a_stopped_run(tmp_path) -> None:
+    """A run stopped early still gives weights: its checkpoint's EMA generator, calibrated, with a card."""
+    from procgen.levels.train import Args, train
+
+    args = dict(corpus="dungeon", iterations=2, checkpoint_every=1, eval_samples=16, run_dir=str(tmp_path))
+    train(Args(**args, weights_out=str(tmp_path / "full")))
+    path = train(Args(**args, from_checkpoint="iter_000001", weights_out=str(tmp_path / "early")))
+    full, _ = load_weights(tmp_path / "full")
+    early, card = load_weights(path.with_suffix(""))
+    assert card["args"]["from_checkpoint"] == "iter_000001" and card["args"]["iterations"] == 1
+    assert card["train_seconds"] is not None and card["metrics"]["samples"] == 16
+    assert not all(torch.equal(early[k], full[k]) for k in early)  # iteration 1's EMA, not the end's

@@ -1,15 +1,23 @@
 """The tile atlas and sprite animations the 2-D renderer draws with.
 
-The starting art is CC0 Kenney art taken from arcade's wheel (see ATTRIBUTION.md); generated art replaces it.
+The starting art is CC0 Kenney art taken from arcade's wheel (see ATTRIBUTION.md). A generated tileset (an atlas
+PNG plus its index.json, written by procgen's tileset builder) replaces the terrain with `with_tileset`; each
+semantic there may have several variants, picked per tile by the index's rule:
+- "grid4": variant (y % 4) * 4 + x % 4, the 4x4 cut of one seamless texture, so a floor is seamless;
+- "wall_mask": variant = the mask of wall neighbours (north 1, east 2, south 4, west 8), an autotile;
+- "single": one tile.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pygame
 
+from engine.errors import LudoforgeError
 from engine.level import Semantic
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "kenney"
@@ -26,6 +34,19 @@ class Animation:
         return self.frames[int(t * self.fps) % len(self.frames)]
 
 
+VARIANT_RULES = ("single", "grid4", "wall_mask")
+_WALL_CODES = np.zeros(256, dtype=bool)
+_WALL_CODES[[Semantic.WALL.code, Semantic.SOLID.code]] = True
+
+
+class TilesetError(LudoforgeError, ValueError):
+    """A tileset index or atlas that cannot be used: names the file and the field."""
+
+    def __init__(self, path: str | Path, field_name: str, message: str) -> None:
+        self.path, self.field = Path(path), field_name
+        super().__init__(f"{path}: {field_name}: {message}")
+
+
 @dataclass
 class TileAtlas:
     tile_px: int
@@ -36,6 +57,71 @@ class TileAtlas:
     enemy: Animation
     npc_idle: Animation
     npc_walk: Animation
+    variants: dict[Semantic, tuple[str, list[pygame.Surface]]] = field(default_factory=dict)
+    """per semantic: (rule, surfaces) from a generated tileset; `tiles` holds each one's first variant"""
+
+    def tile_at(self, semantic: Semantic, x: int, y: int, terrain: np.ndarray) -> pygame.Surface:
+        """The surface for the tile at (x, y) of `terrain` (codes), its variant chosen by the tileset's rule."""
+        entry = self.variants.get(semantic)
+        if entry is None:
+            return self.tiles[semantic]
+        rule, surfaces = entry
+        if rule == "grid4":
+            return surfaces[((y % 4) * 4 + x % 4) % len(surfaces)]
+        if rule == "wall_mask":
+            h, w = terrain.shape
+            mask = (
+                (y == 0 or _WALL_CODES[terrain[y - 1, x]])
+                | (x == w - 1 or _WALL_CODES[terrain[y, x + 1]]) << 1
+                | (y == h - 1 or _WALL_CODES[terrain[y + 1, x]]) << 2
+                | (x == 0 or _WALL_CODES[terrain[y, x - 1]]) << 3
+            )
+            return surfaces[int(mask) % len(surfaces)]
+        return surfaces[0]
+
+    def with_tileset(self, index_path: str | Path) -> TileAtlas:
+        """A copy whose terrain comes from a generated tileset (index.json beside its atlas PNG), scaled to this
+        atlas's tile size; items and characters are kept."""
+        index_path = Path(index_path)
+        try:
+            index = json.loads(index_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise TilesetError(index_path, "file", f"not readable JSON: {exc}") from exc
+        for key in ("image", "tile_px", "columns", "semantics"):
+            if key not in index:
+                raise TilesetError(index_path, key, "missing")
+        px, columns = int(index["tile_px"]), int(index["columns"])
+        image_path = index_path.parent / str(index["image"])
+        try:
+            sheet = pygame.image.load(str(image_path))
+        except (pygame.error, FileNotFoundError) as exc:
+            raise TilesetError(image_path, "image", f"cannot be loaded: {exc}") from exc
+        if sheet.get_width() < columns * px:
+            raise TilesetError(index_path, "columns", f"{columns} columns of {px}px do not fit the atlas")
+        tiles = dict(self.tiles)
+        variants: dict[Semantic, tuple[str, list[pygame.Surface]]] = {}
+        for name, entry in index["semantics"].items():
+            try:
+                semantic = Semantic(name)
+            except ValueError:
+                raise TilesetError(
+                    index_path, f"semantics.{name}", "not a semantic of the vocabulary"
+                ) from None
+            rule = entry.get("rule", "single")
+            if rule not in VARIANT_RULES:
+                raise TilesetError(index_path, f"semantics.{name}.rule", f"expected one of {VARIANT_RULES}")
+            surfaces = []
+            for cell in range(int(entry["first"]), int(entry["first"]) + int(entry["variants"])):
+                row, col = divmod(cell, columns)
+                if (row + 1) * px > sheet.get_height():
+                    raise TilesetError(index_path, f"semantics.{name}", f"cell {cell} is outside the atlas")
+                tile = sheet.subsurface((col * px, row * px, px, px)).copy()
+                # Whole-number scaling keeps the generated pixels crisp; other sizes are smoothed.
+                scale = pygame.transform.scale if self.tile_px % px == 0 else pygame.transform.smoothscale
+                surfaces.append(scale(tile, (self.tile_px, self.tile_px)))
+            variants[semantic] = (rule, surfaces)
+            tiles[semantic] = surfaces[0]
+        return replace(self, tiles=tiles, variants=variants)
 
     @classmethod
     def kenney(cls, tile_px: int = 48) -> TileAtlas:

@@ -44,7 +44,13 @@ class Renderer:
             self._baked_terrain = world.terrain.copy()
         elif self._baked_version != world.terrain_version:
             ys, xs = np.nonzero(self._baked_terrain != world.terrain)
-            for cy, cx in {(int(y) // CHUNK, int(x) // CHUNK) for y, x in zip(ys, xs, strict=True)}:
+            # A tile's neighbours pick their autotile variant from it, so the chunks they lie in go too.
+            stale = {
+                ((int(y) + dy) // CHUNK, (int(x) + dx) // CHUNK)
+                for y, x in zip(ys, xs, strict=True)
+                for dy, dx in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))
+            }
+            for cy, cx in stale:
                 self._chunks.pop((cx, cy), None)
             self._baked_terrain = world.terrain.copy()
         self._baked_version = world.terrain_version
@@ -56,10 +62,11 @@ class Renderer:
             surf = pygame.Surface((CHUNK * t, CHUNK * t))
             surf.fill(BACKGROUND)
             block = self._baked_terrain[cy * CHUNK : (cy + 1) * CHUNK, cx * CHUNK : (cx + 1) * CHUNK]
-            tiles = self.atlas.tiles
+            terrain, x0, y0 = self._baked_terrain, cx * CHUNK, cy * CHUNK
+            tile_at = self.atlas.tile_at
             surf.fblits(
                 [
-                    (tiles[_SEMANTIC_BY_CODE[int(code)]], (x * t, y * t))
+                    (tile_at(_SEMANTIC_BY_CODE[int(code)], x0 + x, y0 + y, terrain), (x * t, y * t))
                     for (y, x), code in np.ndenumerate(block)
                 ]
             )

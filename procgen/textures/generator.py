@@ -1,0 +1,107 @@
+"""Seamless textures from the shipped (or your own) periodic texture GAN.
+
+from procgen.textures import TextureGenerator
+rgb = TextureGenerator.pretrained("brick_wall").sample(size=256, seed=7)   # (256, 256, 3) uint8, tiles
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.nn import functional as F
+
+from procgen.core.device import select_device
+from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.textures.gan import PIXELS_PER_CELL, TextureConfig, TextureNet
+
+EXEMPLAR_DIR = Path(__file__).resolve().parent.parent / "data" / "textures"
+THEMES = ("stone_floor", "brick_wall", "lava", "water", "grass_dirt", "wood")
+MIN_SIZE, MAX_SIZE = 8, 2048
+MAX_BATCH = 256
+
+
+def exemplar(theme: str) -> np.ndarray:
+    """The (256, 256, 3) uint8 exemplar a shipped theme was trained on."""
+    if theme not in THEMES:
+        raise ValueError(f"theme: expected one of {THEMES}, got {theme!r}")
+    return np.asarray(Image.open(EXEMPLAR_DIR / f"{theme}.png").convert("RGB"))
+
+
+def _size(size: int | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) from an int or a (width, height) pair, bounded."""
+    width, height = (size, size) if isinstance(size, int) else size
+    for name, value in (("width", width), ("height", height)):
+        if not isinstance(value, int) or not MIN_SIZE <= value <= MAX_SIZE:
+            raise ValueError(f"size: {name} expected an int in {MIN_SIZE}..{MAX_SIZE}, got {value!r}")
+    return height, width
+
+
+def periodic_resize(rgb: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Bilinear resampling of a periodic (B, C, H, W) image that stays periodic: it samples the wrapped image."""
+    if rgb.shape[-2:] == (height, width):
+        return rgb
+    padded = F.pad(rgb, (1, 1, 1, 1), mode="circular")
+    h, w = rgb.shape[-2:]
+    ys = (torch.arange(height, dtype=rgb.dtype) + 0.5) * h / height - 0.5 + 1  # +1: the pad
+    xs = (torch.arange(width, dtype=rgb.dtype) + 0.5) * w / width - 0.5 + 1
+    gy = ys / (h + 1) * 2 - 1
+    gx = xs / (w + 1) * 2 - 1
+    grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], -1)[None].expand(len(rgb), -1, -1, -1)
+    return F.grid_sample(padded, grid.to(rgb.device), mode="bilinear", align_corners=True)
+
+
+class TextureGenerator:
+    """A trained texture GAN for one theme. `sample` gives textures that tile in both directions."""
+
+    def __init__(self, net: TextureNet, theme: str, weights_id: str = "custom", device: str = "auto") -> None:
+        self.device = select_device(device)
+        self.net = net.to(self.device).eval()
+        self.theme = theme
+        self.weights_id = weights_id
+
+    @classmethod
+    def pretrained(cls, theme: str = "stone_floor", device: str = "auto") -> TextureGenerator:
+        """The shipped generator for one of THEMES."""
+        if theme not in THEMES:
+            raise ValueError(f"theme: expected one of {THEMES}, got {theme!r}")
+        return cls.from_weights(WEIGHTS_DIR / f"textures_{theme}", device=device)
+
+    @classmethod
+    def from_weights(cls, stem: str | Path, device: str = "auto") -> TextureGenerator:
+        """Weights written by `procgen.textures.train`."""
+        tensors, card = load_weights(stem)
+        net = TextureNet(TextureConfig.from_dict(card["config"]))
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        return cls(
+            net, card.get("theme", Path(stem).name), weights_id=card["weights_sha256"][:12], device=device
+        )
+
+    @torch.no_grad()
+    def sample_batch(self, n: int, size: int | tuple[int, int] = 256, seed: int = 0) -> np.ndarray:
+        """(n, H, W, 3) uint8 seamless textures; `size` is an int or (width, height). A seed fixes the batch."""
+        if not 1 <= n <= MAX_BATCH:
+            raise ValueError(f"n: expected 1..{MAX_BATCH}, got {n}")
+        height, width = _size(size)
+        rows, cols = -(-height // PIXELS_PER_CELL), -(-width // PIXELS_PER_CELL)
+        draw = torch.Generator().manual_seed(int(seed))
+        noise = self.net.latent(n, rows, cols, draw)
+        rgb = self.net(*(t.to(self.device) for t in noise)).float().cpu()
+        # The texture is a torus, so where the tile starts is free. Nearest-neighbour upsampling leaves a faint
+        # lattice whose block edges all meet at pixel 0 of the raw output; starting each tile at an offset drawn
+        # from the seed (never chosen by looking at the texture) puts its wrap at a typical place instead.
+        offsets = torch.randint(0, PIXELS_PER_CELL * max(rows, cols), (n, 2), generator=draw)
+        rgb = torch.stack(
+            [torch.roll(t, (int(dy), int(dx)), (-2, -1)) for t, (dy, dx) in zip(rgb, offsets, strict=True)]
+        )
+        rgb = periodic_resize(rgb, height, width)
+        return ((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+
+    def sample(self, size: int | tuple[int, int] = 256, seed: int = 0) -> np.ndarray:
+        """One (H, W, 3) uint8 seamless texture."""
+        return self.sample_batch(1, size, seed)[0]
