@@ -1,0 +1,1 @@
+"""Training data shipped with procgen, and the scripts that rebuild it from registry packages."""
