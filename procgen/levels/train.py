@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from engine.level import Semantic
 from procgen.core.device import select_device
+from procgen.core.training import checkpoint_tensors, update_ema
 from procgen.core.weights import WEIGHTS_DIR, load_weights, save_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import (
@@ -278,11 +279,7 @@ def train(args: Args, command: str | None = None) -> Path:
         opt_g.zero_grad(set_to_none=True)
         (adv + args.condition_weight * cond).backward()
         opt_g.step()
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), gen.parameters(), strict=True):
-                p_ema.lerp_(p, 1 - args.ema_decay)
-            for b_ema, b in zip(ema.buffers(), gen.buffers(), strict=True):
-                b_ema.copy_(b)
+        update_ema(ema, gen, args.ema_decay)
         if it % 25 == 0 or args.dry_run:
             writer.add_scalar("losses/wasserstein", wdist.item(), it)
             writer.add_scalar("losses/gradient_penalty", gp.item(), it)
@@ -294,9 +291,7 @@ def train(args: Args, command: str | None = None) -> Path:
                 logits = ema(fixed_z, density_all[fixed], doors_all[fixed])
             save_grid(logits, cfg, run_dir / "samples" / f"iter_{it:06d}.png")
         if it % args.checkpoint_every == 0 or it == args.iterations:
-            ckpt = {f"generator.{k}": v for k, v in gen.state_dict().items()}
-            ckpt |= {f"critic.{k}": v for k, v in critic.state_dict().items()}
-            ckpt |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+            ckpt = checkpoint_tensors(gen, critic, ema)
             save_weights(
                 run_dir / "checkpoints" / f"iter_{it:06d}",
                 ckpt,

@@ -30,6 +30,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from procgen.core.device import select_device
+from procgen.core.training import checkpoint_tensors, update_ema
 from procgen.core.weights import WEIGHTS_DIR, save_weights
 from procgen.metrics.textures import diversity, gram_distance, nearest_patch_distance, seam_ratio
 from procgen.textures.gan import PIXELS_PER_CELL, PatchCritic, TextureConfig, TextureNet, hinge_losses
@@ -186,11 +187,7 @@ def train(args: Args, command: str | None = None) -> Path:
         opt_g.zero_grad(set_to_none=True)
         gen_loss.backward()
         opt_g.step()
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), net.parameters(), strict=True):
-                p_ema.lerp_(p, 1 - args.ema_decay)
-            for b_ema, b in zip(ema.buffers(), net.buffers(), strict=True):
-                b_ema.copy_(b)
+        update_ema(ema, net, args.ema_decay)
         if it % 25 == 0 or args.dry_run:
             writer.add_scalar("losses/critic_hinge", critic_loss.item(), it)
             writer.add_scalar("losses/generator", gen_loss.item(), it)
@@ -199,9 +196,7 @@ def train(args: Args, command: str | None = None) -> Path:
             with torch.no_grad():
                 save_grid(ema(*(t.to(device) for t in fixed)), run_dir / "samples" / f"iter_{it:06d}.png")
         if it % args.checkpoint_every == 0 or it == args.iterations:
-            ckpt = {f"generator.{k}": v for k, v in net.state_dict().items()}
-            ckpt |= {f"critic.{k}": v for k, v in critic.state_dict().items()}
-            ckpt |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+            ckpt = checkpoint_tensors(net, critic, ema)
             save_weights(
                 run_dir / "checkpoints" / f"iter_{it:06d}", ckpt, {"config": cfg.to_dict(), "iteration": it}
             )
