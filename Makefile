@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_render.py
 	$(PY) bench/bench_levels.py
 	$(PY) bench/bench_textures.py
+	$(PY) bench/bench_sprites.py
 	$(PY) bench/write_report.py
 
 lint: $(STAMP)

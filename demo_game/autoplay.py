@@ -108,8 +108,10 @@ def run_autoplay(
         "events": dict(sorted(event_counts.items())),
         "gif": str(out_dir / "demo.gif"),
         "gif_frames": len(gif),
-        "tileset": "generated" if art_problem is None else f"stock ({art_problem})",
-        "tileset_seconds": round(art_seconds, 2),
+        "tileset": "generated" if atlas.variants else "stock",
+        "cast": "generated" if atlas.cast else "stock",
+        "art_problems": art_problem,
+        "art_seconds": round(art_seconds, 2),
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -11,6 +11,7 @@ import typer
 
 from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
+from procgen.characters.cli import app as sprites_app
 from procgen.levels.cli import app as levels_app
 from procgen.levels.cli import export as levels_export
 from procgen.textures.cli import app as textures_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(levels_app, name="levels")
 app.add_typer(textures_app, name="textures")
 app.add_typer(style_app, name="style")
+app.add_typer(sprites_app, name="sprites")
 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")

@@ -1,8 +1,9 @@
-"""What a seed becomes in the demo: its dungeon Level, its tileset and the World that runs it."""
+"""What a seed becomes in the demo: its dungeon Level, its tileset, its cast and the World that runs it."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from functools import cache
@@ -72,16 +73,76 @@ def tileset_for_seed(seed: int) -> Path:
     return index
 
 
+CAST = {
+    "player": ("hero",),
+    "enemy": ("enemy_undead", "enemy_slime", "enemy_critter"),
+    "npc": ("npc_villager", "npc_automaton"),
+}
+"""role → the sprite classes its characters are drawn from; NPC i of a role gets class i % len (the renderer)"""
+CAST_FPS = 8.0
+
+
+def sprite_weights_key() -> str:
+    """12 hex digits naming the shipped sprite weights, so new weights mean a new cast."""
+    from procgen.core.weights import WEIGHTS_DIR
+
+    card = json.loads((WEIGHTS_DIR / "sprites.json").read_text(encoding="utf-8"))
+    return str(card["weights_sha256"])[:12]
+
+
+@cache
+def sprite_generator():
+    """The shipped sprite GAN, loaded once per process."""
+    from procgen.characters.generator import SpriteGenerator
+
+    return SpriteGenerator.pretrained()
+
+
+def cast_for_seed(seed: int) -> Path:
+    """The seed's generated cast (its cast.json): one GAN sprite per class in CAST, each rigged into a walk
+    sheet. Made once, then read from the disk cache keyed by the seed and the sprite weights."""
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed: expected 0..{MAX_SEED}, got {seed}")
+    folder = cache_dir() / "casts" / sprite_weights_key() / str(seed)
+    index = folder / "cast.json"
+    if index.exists():  # written last, so its presence means the cast is whole
+        return index
+    from PIL import Image
+
+    from engine.atomic import atomic_write_bytes, atomic_write_text
+    from procgen.characters.animation import FACINGS, FRAMES, walk_sheet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = sprite_generator()
+    roles: dict[str, list[str]] = {}
+    for role, classes in CAST.items():
+        for cls in classes:
+            sheet = walk_sheet(gen.sample(cls, 1, seed)[0])
+            buf = io.BytesIO()
+            Image.fromarray(sheet, "RGBA").save(buf, format="PNG")
+            atomic_write_bytes(folder / f"{cls}.png", buf.getvalue())
+            roles.setdefault(role, []).append(f"{cls}.png")
+    cast = {"sprite_px": 32, "frames": FRAMES, "fps": CAST_FPS, "facings": list(FACINGS), "roles": roles}
+    atomic_write_text(index, json.dumps(cast, indent=1) + "\n")
+    return index
+
+
 def seed_atlas(seed: int, tile_px: int = 48):
-    """The renderer's art for a seed: its generated tileset over the Kenney items and characters. Needs pygame
-    to be initialised. If the tileset cannot be made, the run still starts on the Kenney tiles, and the reason
-    is returned as the second value."""
+    """The renderer's art for a seed: its generated tileset and cast over the Kenney items. Needs pygame to be
+    initialised. If the tileset or the cast cannot be made, the run still starts, on the Kenney tiles or
+    characters, and the reasons are returned as the second value (None when everything was generated)."""
     from engine.render.pygame2d import TileAtlas
     from engine.render.pygame2d.atlas import TilesetError
     from procgen.core.weights import WeightsError
 
-    base = TileAtlas.kenney(tile_px)
+    atlas = TileAtlas.kenney(tile_px)
+    problems = []
     try:
-        return base.with_tileset(tileset_for_seed(seed)), None
+        atlas = atlas.with_tileset(tileset_for_seed(seed))
     except (TilesetError, WeightsError, OSError) as exc:
-        return base, f"generated tileset unavailable, using the stock tiles: {exc}"
+        problems.append(f"generated tileset unavailable, using the stock tiles: {exc}")
+    try:
+        atlas = atlas.with_cast(cast_for_seed(seed))
+    except (TilesetError, WeightsError, OSError) as exc:
+        problems.append(f"generated cast unavailable, using the stock characters: {exc}")
+    return atlas, "; ".join(problems) or None

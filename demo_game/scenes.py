@@ -47,7 +47,7 @@ class TitleScene(MenuScene):
             return
         if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             seed = int(self.seed_text or "0")
-            self._loading(f"Generating seed {seed}: dungeon rooms, tileset ...")
+            self._loading(f"Generating seed {seed}: dungeon rooms, tileset, cast ...")
             self.game.show(PlayScene(new_world(seed), self.save_path))
         elif event.key == pygame.K_BACKSPACE:
             self.seed_text = self.seed_text[:-1]

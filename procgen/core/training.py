@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import platform
+from typing import Any
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 @torch.no_grad()
@@ -21,3 +26,19 @@ def checkpoint_tensors(generator: nn.Module, critic: nn.Module, ema: nn.Module) 
     tensors |= {f"critic.{k}": v for k, v in critic.state_dict().items()}
     tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
     return tensors
+
+
+def hinge_losses(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The critic's hinge loss (for a patch critic, every patch score is one vote)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def run_facts(train_seconds: float | None, device: torch.device | str | None = None) -> dict[str, Any]:
+    """The weights-card fields every trainer records about the run itself: time, device, versions, date."""
+    facts: dict[str, Any] = {"train_seconds": None if train_seconds is None else round(train_seconds, 1)}
+    if device is not None:
+        facts["device"] = str(device)
+    return facts | {
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+        "date": dt.date.today().isoformat(),
+    }

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import datetime as dt
-import platform
 import shlex
 import sys
 import tempfile
@@ -31,7 +29,7 @@ from tqdm import tqdm
 
 from engine.level import Semantic
 from procgen.core.device import select_device
-from procgen.core.training import checkpoint_tensors, update_ema
+from procgen.core.training import checkpoint_tensors, run_facts, update_ema
 from procgen.core.weights import WEIGHTS_DIR, load_weights, save_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import (
@@ -327,10 +325,7 @@ def train(args: Args, command: str | None = None) -> Path:
             "originals": len(corpus.originals),
         },
         "metrics": metrics,
-        "train_seconds": None if train_seconds is None else round(train_seconds, 1),
-        "device": str(device),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__},
-        "date": dt.date.today().isoformat(),
+        **run_facts(train_seconds, device),
     }
     path = save_weights(weights_out, {k: v for k, v in ema.state_dict().items()}, card)
     print(f"weights: {path}\nmetrics: {metrics}")

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from torch.nn.utils import spectral_norm
 
 PIXELS_PER_CELL = 16
@@ -130,8 +129,3 @@ class PatchCritic(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return self.body(rgb)
-
-
-def hinge_losses(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """The critic's hinge loss (every patch score is one vote)."""
-    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()

@@ -13,8 +13,6 @@ The EMA generator goes to --weights-out as safetensors plus a JSON card (command
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import platform
 import shlex
 import sys
 import tempfile
@@ -30,10 +28,10 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from procgen.core.device import select_device
-from procgen.core.training import checkpoint_tensors, update_ema
+from procgen.core.training import checkpoint_tensors, hinge_losses, run_facts, update_ema
 from procgen.core.weights import WEIGHTS_DIR, save_weights
 from procgen.metrics.textures import diversity, gram_distance, nearest_patch_distance, seam_ratio
-from procgen.textures.gan import PIXELS_PER_CELL, PatchCritic, TextureConfig, TextureNet, hinge_losses
+from procgen.textures.gan import PIXELS_PER_CELL, PatchCritic, TextureConfig, TextureNet
 from procgen.textures.generator import EXEMPLAR_DIR, THEMES, TextureGenerator
 
 MAX_ITERATIONS = 100_000
@@ -216,10 +214,7 @@ def train(args: Args, command: str | None = None) -> Path:
         "seed": args.seed,
         "data": {"exemplar": Path(source).name, "size": list(pixels.shape[:2])},
         "metrics": metrics,
-        "train_seconds": round(train_seconds, 1),
-        "device": str(device),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__},
-        "date": dt.date.today().isoformat(),
+        **run_facts(train_seconds, device),
     }
     path = save_weights(weights_out, {k: v for k, v in ema.state_dict().items()}, card)
     print(f"weights: {path}\nmetrics: {metrics}")

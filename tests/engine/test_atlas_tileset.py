@@ -101,3 +101,67 @@ def test_bad_index_names_the_file_and_field(screen, tileset, edit, field) -> Non
         TileAtlas.kenney(48).with_tileset(tileset)
     assert info.value.field == field
     assert "index.json" in str(info.value) or "missing.png" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------ generated cast
+FACING_COLOURS = {"down": (200, 0, 0), "left": (0, 200, 0), "right": (0, 0, 200), "up": (200, 200, 0)}
+
+
+@pytest.fixture
+def cast(tmp_path):
+    """One character per role; each sheet cell is a flat colour per facing whose green grows with the frame."""
+    px, frames = 8, 4
+    sheet = np.zeros((4 * px, frames * px, 4), np.uint8)
+    for row, colour in enumerate(FACING_COLOURS.values()):
+        for f in range(frames):
+            sheet[row * px : (row + 1) * px, f * px : (f + 1) * px] = (
+                colour[0],
+                colour[1] + f,
+                colour[2],
+                255,
+            )
+    for role in ("player", "enemy", "npc"):
+        Image.fromarray(sheet, "RGBA").save(tmp_path / f"{role}.png")
+    index = {
+        "sprite_px": px,
+        "frames": frames,
+        "fps": 8,
+        "facings": list(FACING_COLOURS),
+        "roles": {role: [f"{role}.png"] for role in ("player", "enemy", "npc")},
+    }
+    (tmp_path / "cast.json").write_text(json.dumps(index))
+    return tmp_path / "cast.json"
+
+
+def test_a_cast_gives_each_role_a_walk_cycle_per_facing(screen, cast) -> None:
+    atlas = TileAtlas.kenney(48).with_cast(cast)
+    for role in ("player", "enemy", "npc"):
+        cycle = atlas.walk_cycle(role, index=5)  # any index: one character per role here
+        assert cycle is not None and set(cycle) == set(FACING_COLOURS)
+        for facing, colour in FACING_COLOURS.items():
+            frames = cycle[facing].frames
+            assert len(frames) == 4 and frames[0].get_size() == (48, 48)
+            assert [_colour(f) for f in frames] == [(colour[0], colour[1] + f, colour[2]) for f in range(4)]
+    world = World(generate_dungeon(3), seed=3)
+    Renderer((640, 360), atlas=atlas).draw(screen, world, alpha=1.0, time_s=0.0)
+    seen = {tuple(c) for c in np.unique(pygame.surfarray.array3d(screen).reshape(-1, 3), axis=0)}
+    assert FACING_COLOURS["down"] in seen  # the player stands facing down at the start, in frame 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda ix: ix.pop("fps"), "fps"),
+        (lambda ix: ix.update(facings=["up", "down"]), "facings"),
+        (lambda ix: ix["roles"].update(boss=["player.png"]), "roles.boss"),
+        (lambda ix: ix.update(frames=3), "size"),
+        (lambda ix: ix["roles"].update(npc=["missing.png"]), "image"),
+    ],
+)
+def test_bad_cast_names_the_file_and_field(screen, cast, edit, field) -> None:
+    index = json.loads(cast.read_text())
+    edit(index)
+    cast.write_text(json.dumps(index))
+    with pytest.raises(TilesetError) as info:
+        TileAtlas.kenney(48).with_cast(cast)
+    assert info.value.field == field

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from procgen.data.sprites.build_corpus import CLASSES, COLOURS, SIZE, to_sprite
+from procgen.characters.pixelart import MAX_COLOURS as COLOURS
+from procgen.characters.pixelart import SIZE, to_sprite
+from procgen.data.sprites.build_corpus import CLASSES
 
 CORPUS = Path(__file__).resolve().parents[2] / "procgen" / "data" / "sprites"
 

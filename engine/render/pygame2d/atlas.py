@@ -6,6 +6,10 @@ semantic there may have several variants, picked per tile by the index's rule:
 - "grid4": variant (y % 4) * 4 + x % 4, the 4x4 cut of one seamless texture, so a floor is seamless;
 - "wall_mask": variant = the mask of wall neighbours (north 1, east 2, south 4, west 8), an autotile;
 - "single": one tile.
+
+A generated cast (sprite sheets plus cast.json, written by the demo from procgen's sprite GAN) replaces the
+characters with `with_cast`: per role ("player", "enemy", "npc") one or more characters, each a walk cycle per
+facing (down, left, right, up).
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class Animation:
 
 
 VARIANT_RULES = ("single", "grid4", "wall_mask")
+FACINGS = ("down", "left", "right", "up")
+CAST_ROLES = ("player", "enemy", "npc")
+WalkCycle = dict[str, Animation]
+"""facing → its walk animation; frame 0 is the standing pose"""
 _WALL_CODES = np.zeros(256, dtype=bool)
 _WALL_CODES[[Semantic.WALL.code, Semantic.SOLID.code]] = True
 
@@ -59,6 +67,13 @@ class TileAtlas:
     npc_walk: Animation
     variants: dict[Semantic, tuple[str, list[pygame.Surface]]] = field(default_factory=dict)
     """per semantic: (rule, surfaces) from a generated tileset; `tiles` holds each one's first variant"""
+    cast: dict[str, list[WalkCycle]] = field(default_factory=dict)
+    """per role in CAST_ROLES: its characters' walk cycles, from a generated cast (empty: the Kenney art)"""
+
+    def walk_cycle(self, role: str, index: int = 0) -> WalkCycle | None:
+        """The generated walk cycle for the `index`-th character of `role` (cycling), or None if there is none."""
+        cycles = self.cast.get(role)
+        return cycles[index % len(cycles)] if cycles else None
 
     def tile_at(self, semantic: Semantic, x: int, y: int, terrain: np.ndarray) -> pygame.Surface:
         """The surface for the tile at (x, y) of `terrain` (codes), its variant chosen by the tileset's rule."""
@@ -122,6 +137,55 @@ class TileAtlas:
             variants[semantic] = (rule, surfaces)
             tiles[semantic] = surfaces[0]
         return replace(self, tiles=tiles, variants=variants)
+
+    def with_cast(self, cast_path: str | Path) -> TileAtlas:
+        """A copy whose characters come from a generated cast: cast.json beside one walk sheet per character
+        (rows: facings in FACINGS order; columns: frames), scaled to this atlas's tile size."""
+        cast_path = Path(cast_path)
+        try:
+            index = json.loads(cast_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise TilesetError(cast_path, "file", f"not readable JSON: {exc}") from exc
+        for key in ("sprite_px", "frames", "fps", "facings", "roles"):
+            if key not in index:
+                raise TilesetError(cast_path, key, "missing")
+        if list(index["facings"]) != list(FACINGS):
+            raise TilesetError(cast_path, "facings", f"expected {list(FACINGS)}")
+        px, frames, fps = int(index["sprite_px"]), int(index["frames"]), float(index["fps"])
+        if not 8 <= px <= 256 or not 1 <= frames <= 64:
+            raise TilesetError(cast_path, "sprite_px", "expected 8..256 px and 1..64 frames")
+        cast: dict[str, list[WalkCycle]] = {}
+        for role, sheets in index["roles"].items():
+            if role not in CAST_ROLES:
+                raise TilesetError(cast_path, f"roles.{role}", f"expected one of {CAST_ROLES}")
+            cycles = []
+            for name in sheets:
+                sheet_path = cast_path.parent / str(name)
+                try:
+                    sheet = pygame.image.load(str(sheet_path))
+                except (pygame.error, FileNotFoundError) as exc:
+                    raise TilesetError(sheet_path, "image", f"cannot be loaded: {exc}") from exc
+                if sheet.get_size() != (frames * px, len(FACINGS) * px):
+                    raise TilesetError(
+                        sheet_path, "size", f"expected {frames * px}x{len(FACINGS) * px} (frames x facings)"
+                    )
+                # Whole-number scaling keeps the pixels crisp; otherwise nearest neighbour, still unblurred.
+                size = (self.tile_px, self.tile_px)
+                cycles.append(
+                    {
+                        facing: Animation(
+                            [
+                                pygame.transform.scale(sheet.subsurface((f * px, row * px, px, px)), size)
+                                for f in range(frames)
+                            ],
+                            fps,
+                        )
+                        for row, facing in enumerate(FACINGS)
+                    }
+                )
+            if cycles:
+                cast[role] = cycles
+        return replace(self, cast=cast)
 
     @classmethod
     def kenney(cls, tile_px: int = 48) -> TileAtlas:

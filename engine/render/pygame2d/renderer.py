@@ -19,6 +19,7 @@ from engine.sim.world import World
 CHUNK = 16
 BACKGROUND = (10, 9, 14)
 _SEMANTIC_BY_CODE = {s.code: s for s in Semantic}
+_FACING_NAMES = {Action.UP: "up", Action.DOWN: "down", Action.LEFT: "left", Action.RIGHT: "right"}
 
 
 class Renderer:
@@ -88,6 +89,16 @@ class Renderer:
         t = self.tile_px
         return (prev[0] + (cur[0] - prev[0]) * alpha) * t, (prev[1] + (cur[1] - prev[1]) * alpha) * t
 
+    def _cast_frame(
+        self, role: str, index: int, facing: int, moving: bool, time_s: float
+    ) -> pygame.Surface | None:
+        """The generated cast's frame for a character (standing pose when still), or None without a cast."""
+        cycle = self.atlas.walk_cycle(role, index)
+        if cycle is None:
+            return None
+        animation = cycle[_FACING_NAMES.get(facing, "down")]
+        return animation.frame(time_s) if moving else animation.frames[0]
+
     def draw(
         self, screen: pygame.Surface, world: World, alpha: float, time_s: float, fps: float = 0.0
     ) -> None:
@@ -115,20 +126,25 @@ class Renderer:
             if not (-2 * t < sx < cam.view_w + t and -2 * t < sy < cam.view_h + t):
                 continue
             moving = (npc.prev_x, npc.prev_y) != (npc.x, npc.y)
-            if npc.kind is Semantic.ENEMY:
-                frame = self.atlas.enemy.frame(time_s)
-            else:
-                frame = (self.atlas.npc_walk if moving else self.atlas.npc_idle).frame(time_s)
-            if npc.facing == Action.LEFT:
-                frame = pygame.transform.flip(frame, True, False)
+            role = "enemy" if npc.kind is Semantic.ENEMY else "npc"
+            frame = self._cast_frame(role, npc.id, npc.facing, moving, time_s)
+            if frame is None:
+                if npc.kind is Semantic.ENEMY:
+                    frame = self.atlas.enemy.frame(time_s)
+                else:
+                    frame = (self.atlas.npc_walk if moving else self.atlas.npc_idle).frame(time_s)
+                if npc.facing == Action.LEFT:
+                    frame = pygame.transform.flip(frame, True, False)
             screen.blit(frame, (sx, sy + t - frame.get_height()))
 
         # The player blinks while invulnerable after a hit.
         if not (p.invulnerable > 0 and int(time_s * 10) % 2):
             moving = (p.prev_x, p.prev_y) != (p.x, p.y)
-            frame = (self.atlas.player_walk if moving else self.atlas.player_idle).frame(time_s)
-            if p.facing == Action.LEFT:
-                frame = pygame.transform.flip(frame, True, False)
+            frame = self._cast_frame("player", 0, p.facing, moving, time_s)
+            if frame is None:
+                frame = (self.atlas.player_walk if moving else self.atlas.player_idle).frame(time_s)
+                if p.facing == Action.LEFT:
+                    frame = pygame.transform.flip(frame, True, False)
             sx, sy = cam.to_screen(px, py)
             screen.blit(frame, (sx, sy + t - frame.get_height()))
 

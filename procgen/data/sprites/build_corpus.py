@@ -17,12 +17,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
-SIZE = 32
-FIT = 30
-COLOURS = 16
+from procgen.characters.pixelart import to_sprite
+
 OUT_DIR = Path(__file__).resolve().parent
 PREFIX = "arcade/resources/assets/images/"
 CLASSES: dict[str, str] = {
@@ -34,29 +32,6 @@ CLASSES: dict[str, str] = {
     "npc_villager": r"animated_characters/(male|female)_person/.*\.png",
     "npc_automaton": r"animated_characters/robot/.*\.png",
 }
-
-
-def to_sprite(img: Image.Image) -> np.ndarray:
-    """Any RGBA image → a (32, 32, 4) uint8 sprite: binary alpha, ≤ COLOURS colours, standing on the bottom."""
-    rgba = img.convert("RGBA")
-    box = rgba.getchannel("A").point(lambda a: 255 if a >= 128 else 0).getbbox()
-    if box is None:
-        raise ValueError("image has no opaque pixels")
-    rgba = rgba.crop(box)
-    scale = FIT / max(rgba.size)
-    size = (max(1, round(rgba.size[0] * scale)), max(1, round(rgba.size[1] * scale)))
-    rgba = rgba.resize(size, Image.NEAREST)
-    cell = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
-    cell.paste(rgba, ((SIZE - size[0]) // 2, SIZE - 1 - size[1]))
-    arr = np.asarray(cell).copy()
-    opaque = arr[..., 3] >= 128
-    rgb = Image.fromarray(arr[..., :3]).quantize(
-        COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-    )
-    arr[..., :3] = np.asarray(rgb.convert("RGB"))
-    arr[..., 3] = np.where(opaque, 255, 0)
-    arr[~opaque, :3] = 0
-    return arr
 
 
 def main(wheel: str) -> None:
