@@ -70,9 +70,11 @@ def test_one_shared_palette_and_opaque_tiles(tileset) -> None:
 def test_walls_have_sixteen_distinct_autotiles_and_a_plain_inside(tileset) -> None:
     walls = [tileset.tile(Semantic.WALL, m)[..., :3] for m in range(16)]
     assert len({w.tobytes() for w in walls}) == 16
-    # A wall open to the north gets a lit cap; one open to the south a dark face.
+    # A wall open to the north gets a lit cap (rows 2..5 of 32; rows 0..1 are its dark outline); one open to the
+    # south a dark face.
     plain = walls[15].astype(float)
-    assert walls[15 & ~1][:4].mean() > plain[:4].mean() + 5
+    assert walls[15 & ~1][2:6].mean() > plain[2:6].mean() + 5
+    assert walls[15 & ~1][:2].mean() < walls[15 & ~1][2:6].mean()
     assert walls[15 & ~4][-4:].mean() < plain[-4:].mean() - 5
 
 
