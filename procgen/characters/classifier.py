@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
 
 CLASSIFIER_WEIGHTS = WEIGHTS_DIR / "sprites_classifier"
 
@@ -59,10 +59,7 @@ class SpriteClassifier:
         tensors, card = load_weights(stem)
         classes = tuple(card["config"]["classes"])
         net = SpriteClassifierNet(len(classes), int(card["config"]["width"]))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        load_into(net, tensors, stem)
         return cls(net, classes)
 
     @torch.no_grad()

@@ -14,7 +14,7 @@ import torch
 from procgen.characters.gan import SpriteConfig, SpriteNet
 from procgen.characters.pixelart import MAX_COLOURS, finish_sprite
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
 
 MAX_BATCH = 4096
 
@@ -41,10 +41,7 @@ class SpriteGenerator:
         """Weights written by `procgen.characters.train`."""
         tensors, card = load_weights(stem)
         net = SpriteNet(SpriteConfig.from_dict(card["config"]))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        load_into(net, tensors, stem)
         return cls(net, weights_id=card["weights_sha256"][:12], device=device)
 
     def _label(self, cls: str) -> int:

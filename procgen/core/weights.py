@@ -71,3 +71,11 @@ def load_weights(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
 def weights_hash(stem: str | Path) -> str:
     """A short id of a weights file, for cache keys."""
     return hashlib.sha256(Path(stem).with_suffix(".safetensors").read_bytes()).hexdigest()[:16]
+
+
+def load_into(net: torch.nn.Module, tensors: dict[str, torch.Tensor], stem: str | Path) -> None:
+    """Load `tensors` (read from `stem`) into `net`; a shape or name mismatch is a WeightsError naming the file."""
+    try:
+        net.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc

@@ -19,7 +19,7 @@ import torch
 
 from engine.level import Legend, Level, LevelMeta
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_into, load_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, codes_from_logits, density_of, door_masks
 from procgen.levels.repair import RepairError
@@ -93,10 +93,7 @@ class LevelGenerator:
         tensors, card = load_weights(stem)
         cfg = GanConfig.from_dict(card["config"])
         net = Generator(cfg)
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        load_into(net, tensors, stem)
         args = card.get("args", {})
         corpus_name = args.get("corpus", card.get("data", {}).get("corpus", "dungeon"))
         if corpus_name in SHIPPED_CORPORA and not args.get("legend") and not args.get("window"):

@@ -14,7 +14,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_weights
+from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
 from procgen.textures.gan import PIXELS_PER_CELL, TextureConfig, TextureNet
 
 EXEMPLAR_DIR = Path(__file__).resolve().parent.parent / "data" / "textures"
@@ -91,10 +91,7 @@ class TextureGenerator:
         """Weights written by `procgen.textures.train`."""
         tensors, card = load_weights(stem)
         net = TextureNet(TextureConfig.from_dict(card["config"]))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise WeightsError(Path(stem).with_suffix(".safetensors"), "tensors", str(exc)) from exc
+        load_into(net, tensors, stem)
         return cls(
             net, card.get("theme", Path(stem).name), weights_id=card["weights_sha256"][:12], device=device
         )
