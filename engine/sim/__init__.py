@@ -7,11 +7,21 @@ from engine.sim.events import (
     DoorOpened,
     Event,
     ExitReached,
+    KeyHandedOver,
     KeyPicked,
     NpcSawPlayer,
     TreasureFound,
 )
-from engine.sim.policy import Action, ChasePolicy, NpcObservation, Policy, WanderPolicy
+from engine.sim.policy import (
+    Action,
+    ChasePolicy,
+    FollowPolicy,
+    GuardPolicy,
+    NpcObservation,
+    Policy,
+    Role,
+    WanderPolicy,
+)
 from engine.sim.world import TICK_SECONDS, TICKS_PER_SECOND, Npc, Outcome, Player, World, scripted_policies
 
 __all__ = [
@@ -25,6 +35,9 @@ __all__ = [
     "DoorOpened",
     "Event",
     "ExitReached",
+    "FollowPolicy",
+    "GuardPolicy",
+    "KeyHandedOver",
     "KeyPicked",
     "Npc",
     "NpcObservation",
@@ -32,6 +45,7 @@ __all__ = [
     "Outcome",
     "Player",
     "Policy",
+    "Role",
     "TreasureFound",
     "WanderPolicy",
     "World",

@@ -14,8 +14,20 @@ class Event:
 
 @dataclass(frozen=True)
 class KeyPicked(Event):
+    """`by` is PLAYER_ID or the id of the companion NPC that picked the key up; `keys_held` is theirs."""
+
     x: int
     y: int
+    keys_held: int
+    by: int = PLAYER_ID
+
+
+@dataclass(frozen=True)
+class KeyHandedOver(Event):
+    """A companion gave the player the keys it carried; `keys_held` is the player's count afterwards."""
+
+    npc_id: int
+    count: int
     keys_held: int
 
 

@@ -1,17 +1,31 @@
 """The one interface every NPC acts through, `act(observation) -> action`, and the scripted policies.
 
-Trained policies (ONNX) plug in later behind the same Protocol; the World never knows which kind it runs.
+Trained policies (ONNX, in `agents.policies`) plug in behind the same Protocol; the World never knows which
+kind it runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from engine.level import Semantic
+
 OBS_RADIUS = 4  # the local window is (2r+1) x (2r+1) semantic codes, centred on the NPC
+GUARD_ZONE_RADIUS = 4  # a guard's zone: cells within this Chebyshev distance of its post
+
+
+class Role(StrEnum):
+    """What an NPC is for. A level spawn picks one with the property `role`; otherwise enemies hunt and
+    friendly NPCs are villagers."""
+
+    HUNTER = "hunter"  # an enemy that catches the player
+    GUARD = "guard"  # an enemy that keeps a zone around its post
+    COMPANION = "companion"  # a friend that follows, carries keys to the player, may cross hazards (and hurt)
+    VILLAGER = "villager"  # a friend that wanders
 
 
 class Action(IntEnum):
@@ -36,15 +50,19 @@ _DELTAS = {
     Action.INTERACT: (0, 0),
 }
 MOVES: tuple[Action, ...] = (Action.UP, Action.DOWN, Action.LEFT, Action.RIGHT)  # same order as grid.STEPS
+_KEY_CODE = Semantic.KEY.code
 
 
 @dataclass(frozen=True)
 class NpcObservation:
     """What one NPC perceives on one tick.
 
-    `toward_player` is the first move of a shortest path to the player, given only while the player is seen.
-    `noise` is a deterministic 64-bit random number for this NPC and tick, so stochastic scripted policies
-    need no state of their own and a saved game replays exactly.
+    `local_tiles` holds semantic codes with items and other NPCs drawn in, but not the player: the player is
+    `player_offset`, given only while the NPC sees them. The `toward_*` fields are the first move of a shortest
+    hazard-free path: to the player while an enemy is alerted (a friend always knows), to the nearest key on the
+    floor, and back home (the NPC's spawn cell, a guard's post). `noise` is a deterministic 64-bit random
+    number for this NPC and tick, so stochastic scripted policies need no state of their own and a saved game
+    replays exactly.
     """
 
     tick: int
@@ -56,6 +74,22 @@ class NpcObservation:
     player_offset: tuple[int, int] | None
     toward_player: Action | None
     noise: int
+    role: Role = Role.HUNTER
+    max_health: int = 1
+    alerted: bool = False
+    toward_key: Action | None = None
+    toward_home: Action | None = None
+    home_offset: tuple[int, int] = (0, 0)
+    zone_radius: int = GUARD_ZONE_RADIUS
+    keys_carried: int = 0
+    player_keys: int = 0
+
+    def player_in_zone(self) -> bool:
+        """Whether the player is seen inside the zone around home (what a guard calls an intruder)."""
+        if self.player_offset is None:
+            return False
+        dx, dy = self.player_offset[0] - self.home_offset[0], self.player_offset[1] - self.home_offset[1]
+        return max(abs(dx), abs(dy)) <= self.zone_radius
 
 
 @runtime_checkable
@@ -72,7 +106,7 @@ class WanderPolicy:
 
 
 class ChasePolicy:
-    """Scripted enemy: follows the shortest path to the player once it sees them, else wanders."""
+    """Scripted hunter: follows the shortest path to the player once it sees them, else wanders."""
 
     def __init__(self) -> None:
         self._wander = WanderPolicy()
@@ -81,3 +115,44 @@ class ChasePolicy:
         if observation.toward_player is not None:
             return observation.toward_player
         return self._wander.act(observation)
+
+
+class GuardPolicy:
+    """Scripted guard: charges a player seen inside its zone, otherwise walks back to its post and, once there,
+    patrols with random steps that stay inside the zone."""
+
+    def act(self, observation: NpcObservation) -> Action:
+        o = observation
+        if o.player_in_zone() and o.toward_player is not None:
+            return o.toward_player
+        hx, hy = o.home_offset
+        if max(abs(hx), abs(hy)) > o.zone_radius // 2 and o.toward_home is not None:
+            return o.toward_home
+        choice = o.noise % 8
+        if choice >= 4:
+            return Action.NOOP
+        dx, dy = MOVES[choice].delta
+        return MOVES[choice] if max(abs(hx - dx), abs(hy - dy)) <= o.zone_radius // 2 else Action.NOOP
+
+
+class FollowPolicy:
+    """Scripted companion: picks up a key it can see in its window, otherwise keeps within two steps of the
+    player along a hazard-free path."""
+
+    def act(self, observation: NpcObservation) -> Action:
+        o = observation
+        if o.toward_key is not None and o.keys_carried == 0 and bool((o.local_tiles == _KEY_CODE).any()):
+            return o.toward_key
+        near = o.player_offset is not None and abs(o.player_offset[0]) + abs(o.player_offset[1]) <= 2
+        if not near and o.toward_player is not None:
+            return o.toward_player
+        return Action.NOOP
+
+
+SCRIPTED_POLICIES: dict[Role, type[Policy]] = {
+    Role.HUNTER: ChasePolicy,
+    Role.GUARD: GuardPolicy,
+    Role.COMPANION: FollowPolicy,
+    Role.VILLAGER: WanderPolicy,
+}
+"""role → the scripted policy the game uses when no trained one is given"""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,12 +25,22 @@ from engine.sim.events import (
     DoorOpened,
     Event,
     ExitReached,
+    KeyHandedOver,
     KeyPicked,
     NpcSawPlayer,
     TreasureFound,
 )
 from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances, line_of_sight, step_towards
-from engine.sim.policy import MOVES, OBS_RADIUS, Action, ChasePolicy, NpcObservation, Policy, WanderPolicy
+from engine.sim.policy import (
+    GUARD_ZONE_RADIUS,
+    MOVES,
+    OBS_RADIUS,
+    SCRIPTED_POLICIES,
+    Action,
+    NpcObservation,
+    Policy,
+    Role,
+)
 
 TICKS_PER_SECOND = 8
 TICK_SECONDS = 1.0 / TICKS_PER_SECOND
@@ -42,7 +52,8 @@ CHASE_RADIUS = 14  # path length beyond which an alerted enemy gives up
 INVULNERABLE_TICKS = TICKS_PER_SECOND  # one second of grace after each hit
 ENEMY_MOVE_PERIOD = 2  # enemies move every other tick: half the player's speed
 NPC_MOVE_PERIOD = 3
-SNAPSHOT_VERSION = 1
+COMPANION_MOVE_PERIOD = 1  # a companion keeps pace with the player
+SNAPSHOT_VERSION = 2
 
 _MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
 _SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
@@ -51,6 +62,8 @@ _SIGHT_BLOCKERS[[Semantic.WALL.code, Semantic.LOCKED_DOOR.code, Semantic.VOID.co
 )
 _FLOOR, _HAZARD, _EXIT = Semantic.FLOOR.code, Semantic.HAZARD.code, Semantic.EXIT.code
 _LOCKED, _DOOR, _VOID = Semantic.LOCKED_DOOR.code, Semantic.DOOR.code, Semantic.VOID.code
+_ENEMY_ROLES = (Role.HUNTER, Role.GUARD)  # the first is the default
+_FRIEND_ROLES = (Role.VILLAGER, Role.COMPANION)  # the first is the default
 
 
 class Outcome(StrEnum):
@@ -89,14 +102,32 @@ class Npc:
     prev_x: int = 0
     prev_y: int = 0
     properties: dict[str, PropertyValue] = field(default_factory=dict)
+    role: Role = Role.HUNTER
+    max_health: int = ENEMY_HEALTH
+    home_x: int = 0  # the spawn cell: a guard's post, where any NPC heads "home"
+    home_y: int = 0
+    zone_radius: int = GUARD_ZONE_RADIUS
+    keys: int = 0  # keys a companion carries to the player
 
 
 PolicyFactory = Callable[[Npc], Policy]
 
 
 def scripted_policies(npc: Npc) -> Policy:
-    """The default policy table: enemies chase, friendly NPCs wander."""
-    return ChasePolicy() if npc.kind is Semantic.ENEMY else WanderPolicy()
+    """The default policy table, by role: hunters chase, guards keep their zone, companions follow, villagers
+    wander."""
+    return SCRIPTED_POLICIES[npc.role]()
+
+
+def _role_of(kind: Semantic, props: Mapping[str, PropertyValue], where: str) -> Role:
+    allowed = _ENEMY_ROLES if kind is Semantic.ENEMY else _FRIEND_ROLES
+    name = props.get("role", allowed[0].value)
+    if name not in {r.value for r in allowed}:
+        expected = " or ".join(r.value for r in allowed)
+        raise LevelValidationError(
+            f"{where}.properties.role", f"{name!r} is not a {kind.value} role ({expected})"
+        )
+    return Role(name)
 
 
 def _splitmix64(x: int) -> int:
@@ -130,32 +161,43 @@ class World:
         markers += [(x, y, Semantic.NPC, {}) for x, y in level.positions_of(Semantic.NPC)]
         markers += [(x, y, Semantic.KEY, {}) for x, y in level.positions_of(Semantic.KEY)]
         markers += [(x, y, Semantic.TREASURE, {}) for x, y in level.positions_of(Semantic.TREASURE)]
-        markers += [(s.x, s.y, s.kind, s.properties) for s in level.spawns if s.kind is not Semantic.START]
+        markers += [
+            (s.x, s.y, s.kind, s.properties | {"_where": f"spawns[{i}]"})
+            for i, s in enumerate(level.spawns)
+            if s.kind is not Semantic.START
+        ]
         # Markers stand on floor: the entity comes alive and the tile underneath becomes plain floor.
         self.terrain[np.isin(self.terrain, _MARKER_CODES)] = _FLOOR
         for x, y, kind, props in markers:
             if kind in (Semantic.KEY, Semantic.TREASURE):
                 self.items[(x, y)] = kind
             else:
-                enemy = kind is Semantic.ENEMY
+                props = dict(props)
+                role = _role_of(kind, props, str(props.pop("_where", f"tiles[{y}][{x}]")))
+                health = int(props.get("health", ENEMY_HEALTH if kind is Semantic.ENEMY else NPC_HEALTH))
+                period = {Role.COMPANION: COMPANION_MOVE_PERIOD, Role.VILLAGER: NPC_MOVE_PERIOD}
                 self.npcs.append(
                     Npc(
                         id=len(self.npcs) + 1,
                         kind=kind,
                         x=x,
                         y=y,
-                        health=int(props.get("health", ENEMY_HEALTH if enemy else NPC_HEALTH)),
-                        move_period=int(
-                            props.get("move_period", ENEMY_MOVE_PERIOD if enemy else NPC_MOVE_PERIOD)
-                        ),
+                        health=health,
+                        move_period=int(props.get("move_period", period.get(role, ENEMY_MOVE_PERIOD))),
                         prev_x=x,
                         prev_y=y,
-                        properties=dict(props),
+                        properties=props,
+                        role=role,
+                        max_health=health,
+                        home_x=x,
+                        home_y=y,
+                        zone_radius=int(props.get("zone_radius", GUARD_ZONE_RADIUS)),
                     )
                 )
         sx, sy = starts[0]
         self.player = Player(x=sx, y=sy, prev_x=sx, prev_y=sy)
         self._policy_factory = policies
+        self._mid_tick = False
         self._policies = {npc.id: policies(npc) for npc in self.npcs}
         self._terrain_changed()
 
@@ -187,10 +229,19 @@ class World:
 
     # ------------------------------------------------------------------------------------------ stepping
 
-    def step(self, action: Action | int) -> list[Event]:
-        """Advance one tick with the player's action; NPCs act through their policies."""
-        if self.outcome is not Outcome.RUNNING:
+    def step(self, action: Action | int, npc_actions: Mapping[int, Action] | None = None) -> list[Event]:
+        """Advance one tick with the player's action; NPCs act through their policies, except those whose id
+        is in `npc_actions` (an RL agent's choice), which take that action if they are due to act."""
+        events = self.begin_tick(action)
+        self.end_tick(events, npc_actions)
+        return events
+
+    def begin_tick(self, action: Action | int) -> list[Event]:
+        """The first half of `step`: the player's turn. An RL env observes its NPC between the two halves,
+        which is exactly the state a policy sees when the game calls it."""
+        if self.outcome is not Outcome.RUNNING or self._mid_tick:
             return []
+        self._mid_tick = True
         self.tick += 1
         events: list[Event] = []
         p = self.player
@@ -198,10 +249,20 @@ class World:
         for npc in self.npcs:
             npc.prev_x, npc.prev_y = npc.x, npc.y
         self._player_turn(Action(action), events)
-        if self.outcome is Outcome.RUNNING:
-            self._npc_turns(events)
-        p.invulnerable = max(0, p.invulnerable - 1)
         return events
+
+    def end_tick(self, events: list[Event], npc_actions: Mapping[int, Action] | None = None) -> None:
+        """The second half of `step`: the NPCs' turns, then the player's grace period runs down."""
+        if not self._mid_tick:
+            return
+        self._mid_tick = False
+        if self.outcome is Outcome.RUNNING:
+            self._npc_turns(events, npc_actions or {})
+        self.player.invulnerable = max(0, self.player.invulnerable - 1)
+
+    def npc_due(self, npc: Npc) -> bool:
+        """Whether the NPC acts on its turn this tick (its cooldown has run out)."""
+        return npc.alive and npc.cooldown == 0
 
     def _player_turn(self, action: Action, events: list[Event]) -> None:
         p = self.player
@@ -265,35 +326,62 @@ class World:
             self.outcome = Outcome.DIED
             events.append(Death(self.tick, PLAYER_ID, "player"))
 
-    def _hurt_npc(self, npc: Npc, amount: int, events: list[Event]) -> None:
+    def _hurt_npc(self, npc: Npc, amount: int, events: list[Event], source: str = "player") -> None:
         npc.health = max(0, npc.health - amount)
         npc.alerted = True
-        events.append(DamageTaken(self.tick, npc.id, amount, "player", npc.health))
+        events.append(DamageTaken(self.tick, npc.id, amount, source, npc.health))
         if npc.health == 0:
             npc.alive = False
             events.append(Death(self.tick, npc.id, npc.kind.value))
 
-    def _npc_turns(self, events: list[Event]) -> None:
+    def _npc_turns(self, events: list[Event], npc_actions: Mapping[int, Action]) -> None:
         for npc in self.npcs:
             if not npc.alive or self.outcome is not Outcome.RUNNING:
                 continue
-            self._update_sight(npc, events)
+            self.update_sight(npc, events)
             if npc.cooldown > 0:
                 npc.cooldown -= 1
                 continue
             npc.cooldown = npc.move_period - 1
-            action = Action(self._policies[npc.id].act(self.observe(npc)))
-            if action not in MOVES:
-                continue
-            npc.facing = int(action)
-            tx, ty = npc.x + action.delta[0], npc.y + action.delta[1]
-            if (tx, ty) == (self.player.x, self.player.y):
-                if npc.kind is Semantic.ENEMY:
-                    self._hurt_player(1, "enemy", events)
-            elif self.in_bounds(tx, ty) and self._npc_walkable[ty, tx] and self.npc_at(tx, ty) is None:
-                npc.x, npc.y = tx, ty
+            chosen = npc_actions.get(npc.id)
+            action = Action(chosen if chosen is not None else self._policies[npc.id].act(self.observe(npc)))
+            if action in MOVES:
+                self._npc_move(npc, action, events)
+            if npc.role is Role.COMPANION and npc.alive:
+                self._hand_over_keys(npc, events)
 
-    def _update_sight(self, npc: Npc, events: list[Event]) -> None:
+    def _npc_move(self, npc: Npc, action: Action, events: list[Event]) -> None:
+        npc.facing = int(action)
+        tx, ty = npc.x + action.delta[0], npc.y + action.delta[1]
+        companion = npc.role is Role.COMPANION
+        if (tx, ty) == (self.player.x, self.player.y):
+            if npc.kind is Semantic.ENEMY:
+                self._hurt_player(1, "enemy", events)
+            return
+        # Companions may cross hazards, like the player, and get hurt doing so; other NPCs keep off them.
+        walkable = self._walkable if companion else self._npc_walkable
+        if not (self.in_bounds(tx, ty) and walkable[ty, tx] and self.npc_at(tx, ty) is None):
+            return
+        npc.x, npc.y = tx, ty
+        if not companion:
+            return
+        if self.items.get((tx, ty)) is Semantic.KEY:
+            del self.items[(tx, ty)]
+            npc.keys += 1
+            events.append(KeyPicked(self.tick, tx, ty, npc.keys, by=npc.id))
+        if self.terrain[ty, tx] == _HAZARD:
+            self._hurt_npc(npc, 1, events, source="hazard")
+
+    def _hand_over_keys(self, npc: Npc, events: list[Event]) -> None:
+        p = self.player
+        if npc.keys > 0 and abs(npc.x - p.x) + abs(npc.y - p.y) == 1:
+            p.keys += npc.keys
+            events.append(KeyHandedOver(self.tick, npc.id, npc.keys, p.keys))
+            npc.keys = 0
+
+    def update_sight(self, npc: Npc, events: list[Event]) -> None:
+        """Whether the NPC sees the player now; emits NpcSawPlayer when it first does. The World calls this at
+        the start of each NPC's turn; an RL env calls it before observing its NPC between the tick halves."""
         p = self.player
         near = max(abs(npc.x - p.x), abs(npc.y - p.y)) <= SIGHT_RADIUS
         sees = near and line_of_sight(self._blocks_sight, npc.x, npc.y, p.x, p.y)
@@ -317,6 +405,22 @@ class World:
             self._dist_key = key
         return self._dist
 
+    def _distances_from(self, cells: tuple[tuple[int, int], ...]) -> np.ndarray | None:
+        """BFS distances from `cells` over NPC-walkable cells, cached until the terrain changes."""
+        if not cells:
+            return None
+        if self._fields_version != self.terrain_version:
+            self._fields.clear()
+            self._fields_version = self.terrain_version
+        dist = self._fields.get(cells)
+        if dist is None:
+            dist = self._fields[cells] = bfs_distances(self._npc_walkable, cells)
+        return dist
+
+    def _toward(self, dist: np.ndarray | None, npc: Npc) -> Action | None:
+        k = None if dist is None else step_towards(dist, npc.x, npc.y)
+        return None if k is None else MOVES[k]
+
     def observe(self, npc: Npc) -> NpcObservation:
         p = self.player
         r = OBS_RADIUS
@@ -327,10 +431,9 @@ class World:
         for other in self.npcs:
             if other.alive and other is not npc and abs(other.x - npc.x) <= r and abs(other.y - npc.y) <= r:
                 window[other.y - npc.y + r, other.x - npc.x + r] = other.kind.code
-        toward = None
-        if npc.alerted:
-            k = step_towards(self._player_distances(), npc.x, npc.y)
-            toward = None if k is None else MOVES[k]
+        # Enemies track the player only while alerted; a friend always knows where the player is.
+        knows = npc.alerted or npc.kind is Semantic.NPC
+        keys = tuple(sorted(pos for pos, kind in self.items.items() if kind is Semantic.KEY))
         noise = _splitmix64(self.seed * 0x100000001B3 ^ self.tick * 0x9E3779B1 ^ npc.id)
         return NpcObservation(
             tick=self.tick,
@@ -340,8 +443,17 @@ class World:
             local_tiles=window,
             player_visible=npc.sees_player,
             player_offset=(p.x - npc.x, p.y - npc.y) if npc.sees_player else None,
-            toward_player=toward,
+            toward_player=self._toward(self._player_distances(), npc) if knows else None,
             noise=noise,
+            role=npc.role,
+            max_health=max(npc.max_health, npc.health),
+            alerted=npc.alerted,
+            toward_key=self._toward(self._distances_from(keys), npc),
+            toward_home=self._toward(self._distances_from(((npc.home_x, npc.home_y),)), npc),
+            home_offset=(npc.home_x - npc.x, npc.home_y - npc.y),
+            zone_radius=npc.zone_radius,
+            keys_carried=npc.keys,
+            player_keys=p.keys,
         )
 
     def _terrain_changed(self) -> None:
@@ -353,6 +465,8 @@ class World:
         self.terrain_version = getattr(self, "terrain_version", 0) + 1
         self._dist_key: tuple[int, int, int] | None = None
         self._dist = np.empty(0)
+        self._fields: dict[tuple[tuple[int, int], ...], np.ndarray] = {}
+        self._fields_version = self.terrain_version
 
     # ------------------------------------------------------------------------------------------ state
 
@@ -366,22 +480,22 @@ class World:
             "level": level_to_dict(self.level),
             "terrain": base64.b64encode(self.terrain.tobytes()).decode("ascii"),
             "player": asdict(self.player),
-            "npcs": [{**asdict(n), "kind": n.kind.value} for n in self.npcs],
+            "npcs": [{**asdict(n), "kind": n.kind.value, "role": n.role.value} for n in self.npcs],
             "items": sorted([x, y, kind.value] for (x, y), kind in self.items.items()),
         }
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any], policies: PolicyFactory = scripted_policies) -> World:
         """Rebuild a World from `snapshot()`; raises KeyError/ValueError/TypeError on a malformed one."""
-        if data["version"] != SNAPSHOT_VERSION:
-            raise ValueError(f"snapshot version {data['version']} is not {SNAPSHOT_VERSION}")
+        if data["version"] not in (1, SNAPSHOT_VERSION):
+            raise ValueError(f"snapshot version {data['version']} is not 1 or {SNAPSHOT_VERSION}")
         world = cls(level_from_dict(data["level"]), seed=data["seed"], policies=policies)
         world.tick = int(data["tick"])
         world.outcome = Outcome(data["outcome"])
         terrain = np.frombuffer(base64.b64decode(data["terrain"]), dtype=np.uint8)
         world.terrain = terrain.reshape(world.terrain.shape).copy()
         world.player = Player(**data["player"])
-        world.npcs = [Npc(**{**n, "kind": Semantic(n["kind"])}) for n in data["npcs"]]
+        world.npcs = [_npc_from_dict(n) for n in data["npcs"]]
         world.items = {(int(x), int(y)): Semantic(k) for x, y, k in data["items"]}
         world._policies = {npc.id: policies(npc) for npc in world.npcs}
         world._terrain_changed()
@@ -392,6 +506,17 @@ class World:
         state = self.snapshot()
         del state["level"]  # fixed for the run; its effect is in `terrain`
         return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _npc_from_dict(data: dict[str, Any]) -> Npc:
+    kind = Semantic(data["kind"])
+    if "role" not in data:  # a version-1 snapshot: no roles yet, and home is where the NPC stands now
+        data = data | {
+            "role": "hunter" if kind is Semantic.ENEMY else "villager",
+            "max_health": data["health"],
+        }
+        data |= {"home_x": data["x"], "home_y": data["y"]}
+    return Npc(**{**data, "kind": kind, "role": Role(data["role"])})
 
 
 __all__ = [

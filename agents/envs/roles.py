@@ -1,0 +1,164 @@
+"""The three NPC roles as RL tasks: rewards, termination, success and the role metric, defined once over batched
+tallies so the single env and the VecEnv score an episode identically. Also the episode draw: which arena,
+which player style, where the NPC spawns; a pure function of (env seed, episode number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from agents.envs.arenas import ArenaBank
+from agents.envs.players import STYLES, splitmix64
+from engine.sim.policy import Role
+
+_U64 = np.uint64
+
+
+@dataclass
+class Tally:
+    """Per-env running counts for the current episode (arrays of length N)."""
+
+    decisions: np.ndarray
+    hits: np.ndarray  # damage the NPC dealt the player
+    zone_hits: np.ndarray  # of those, dealt while the player stood in the guard's zone
+    handed: np.ndarray  # keys the companion handed over
+    blocked: np.ndarray  # player moves that bumped into the companion
+    agent_hazard: np.ndarray  # hazard damage the NPC took
+    ticks: np.ndarray
+    won: np.ndarray  # bool: the player reached the exit
+    player_dead: np.ndarray
+    agent_dead: np.ndarray
+    outside_zone: np.ndarray  # bool, now: the NPC stands outside its zone
+    far: np.ndarray  # bool, now: the NPC is more than FOLLOW_RANGE steps (Manhattan) from the player
+    to_exit: np.ndarray  # now: the player's shortest walk to the exit, in steps
+
+    @classmethod
+    def zeros(cls, n: int) -> Tally:
+        ints = {"decisions", "hits", "zone_hits", "handed", "blocked", "agent_hazard", "ticks", "to_exit"}
+        return cls(**{f.name: np.zeros(n, np.int64 if f.name in ints else bool) for f in fields(cls)})
+
+    def copy(self) -> Tally:
+        return Tally(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+    def reset(self, mask: np.ndarray) -> None:
+        for f in fields(self):
+            getattr(self, f.name)[mask] = 0
+
+
+FOLLOW_RANGE = 4
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    role: Role
+    max_decisions: int
+    """truncation: decisions per episode"""
+    styles: Mapping[str, float]
+    """the scripted-player population and its weights"""
+    spawn_min_distance: int = 0
+    """hunter and companion: fewest hazard-free steps from the player's start to the NPC's spawn"""
+    metric: str = ""
+    metric_better: str = "higher"
+
+    def reward(self, before: Tally, now: Tally) -> np.ndarray:
+        d = {name: getattr(now, name) - getattr(before, name) for name in ("hits", "zone_hits", "handed")}
+        d |= {name: getattr(now, name) - getattr(before, name) for name in ("blocked", "agent_hazard")}
+        dead = (now.agent_dead & ~before.agent_dead).astype(np.float64)
+        won = (now.won & ~before.won).astype(np.float64)
+        if self.role is Role.HUNTER:
+            r = 1.0 * (d["hits"] > 0) - won - dead - 0.01
+        elif self.role is Role.GUARD:
+            r = 1.0 * d["zone_hits"] - dead - 0.02 * now.outside_zone
+        else:
+            r = 0.5 * d["handed"] + won - 0.05 * d["blocked"] - 0.3 * d["agent_hazard"] - dead
+            r = r - 0.01 * now.far - 0.005
+        return r.astype(np.float32)
+
+    def terminated(self, now: Tally) -> np.ndarray:
+        over = now.won | now.player_dead | now.agent_dead
+        return over | (now.hits > 0) if self.role is Role.HUNTER else over
+
+    def truncated(self, now: Tally) -> np.ndarray:
+        return now.decisions >= self.max_decisions
+
+    def success(self, now: Tally) -> np.ndarray:
+        if self.role is Role.HUNTER:
+            return now.hits > 0
+        if self.role is Role.GUARD:
+            return now.zone_hits > 0
+        return now.won & (now.handed > 0)
+
+    def role_metric(self, now: Tally) -> np.ndarray:
+        if self.role is Role.HUNTER:
+            return now.to_exit.astype(np.float64)  # how far from the exit the player was stopped
+        if self.role is Role.GUARD:
+            return now.zone_hits.astype(np.float64)
+        return now.blocked.astype(np.float64)
+
+
+ROLES: dict[Role, RoleSpec] = {
+    Role.HUNTER: RoleSpec(
+        Role.HUNTER,
+        max_decisions=96,
+        styles={"runner": 1, "fighter": 1, "looter": 1, "evader": 1, "dawdler": 1},
+        spawn_min_distance=6,
+        metric="steps the player still had to go to the exit when the episode ended",
+    ),
+    Role.GUARD: RoleSpec(
+        Role.GUARD,
+        max_decisions=128,
+        styles={"runner": 1, "fighter": 1, "looter": 1, "evader": 1, "dawdler": 1},
+        metric="intercepts (hits on the player inside the zone) per episode",
+    ),
+    Role.COMPANION: RoleSpec(
+        Role.COMPANION,
+        max_decisions=192,
+        styles={"waiter": 2, "runner": 1, "looter": 1, "dawdler": 1},
+        spawn_min_distance=2,
+        metric="player moves blocked by the companion per episode",
+        metric_better="lower",
+    ),
+}
+
+
+@dataclass
+class Episodes:
+    """The draw for a batch of episodes."""
+
+    seed: np.ndarray  # uint64: the World's seed
+    arena: np.ndarray
+    style: np.ndarray
+    spawn: np.ndarray
+
+
+def episode_seed(base_seed: np.ndarray, episode: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return splitmix64(base_seed.astype(_U64) * _U64(0xD1B54A32D192ED03) ^ episode.astype(_U64)) >> _U64(1)
+
+
+def draw_episodes(
+    bank: ArenaBank,
+    base_seed: np.ndarray,
+    episode: np.ndarray,
+    styles: Mapping[str, float],
+    spawn_min_distance: int,
+) -> Episodes:
+    """Arena, player style and spawn cell for each env's episode, from its seed and episode number alone."""
+    seed = episode_seed(base_seed, episode)
+    n_arenas = len(bank.arenas)
+    arena = (splitmix64(seed ^ _U64(1)) % _U64(n_arenas)).astype(np.int64)
+    weights = np.array([float(styles.get(name, 0.0)) for name in STYLES])
+    if weights.sum() <= 0 or (weights < 0).any():
+        raise ValueError(f"styles: expected non-negative weights over {STYLES}, got {dict(styles)}")
+    cumulative = np.cumsum(weights / weights.sum())
+    u = (splitmix64(seed ^ _U64(2)) >> _U64(11)).astype(np.float64) / float(1 << 53)
+    style = np.minimum(np.searchsorted(cumulative, u, side="right"), len(STYLES) - 1)
+    eligible = (bank.spawn_distance[arena] >= spawn_min_distance).sum(axis=1)
+    eligible = np.where(
+        eligible > 0, eligible, bank.spawn_count[arena]
+    )  # too far for this arena: any spawn cell
+    pick = (splitmix64(seed ^ _U64(3)) % eligible.astype(_U64)).astype(np.int64)
+    return Episodes(seed=seed, arena=arena, style=style.astype(np.int64), spawn=bank.spawn[arena, pick])

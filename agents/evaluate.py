@@ -1,0 +1,118 @@
+"""Evaluate NPC policies on unseen test levels: success rate and the role metric, as mean ± 95% CI, for the
+trained policy, the scripted baseline and random actions, over the same episodes (same arenas, players and
+spawns) on the single env, that is on `engine.sim.World` itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agents.envs.arenas import TEST_START_LEVEL
+from agents.envs.npc_env import ENV_CLASSES, NpcEnv
+from agents.envs.roles import ROLES
+from agents.policies.onnx_policy import OnnxPolicy, policy_path
+from engine.sim.policy import SCRIPTED_POLICIES, Role
+
+MAX_EPISODES = 100_000
+Actor = Callable[[NpcEnv, np.ndarray], int]
+"""(env, observation vector) → action"""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    half_width: float  # of the 95% confidence interval (normal approximation, 1.96 standard errors)
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} ± {self.half_width:.3f}"
+
+
+def ci95(values: np.ndarray) -> Estimate:
+    values = np.asarray(values, np.float64)
+    n = len(values)
+    half = 1.96 * values.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
+    return Estimate(float(values.mean()), float(half), n)
+
+
+def scripted_actor(role: Role) -> Actor:
+    policy = SCRIPTED_POLICIES[role]()
+
+    def act(env: NpcEnv, obs: np.ndarray) -> int:
+        assert env.world is not None
+        return int(policy.act(env.world.observe(env.agent)))
+
+    return act
+
+
+def random_actor(seed: int) -> Actor:
+    rng = np.random.default_rng(seed)
+    return lambda env, obs: int(rng.integers(env.action_space.n))
+
+
+def onnx_actor(path: str | Path) -> Actor:
+    policy = OnnxPolicy(path)
+    return lambda env, obs: int(policy.logits(obs[None])[0].argmax())
+
+
+def run_episodes(
+    role: Role,
+    actor: Actor,
+    episodes: int = 200,
+    seed: int = 0,
+    start_level: int = TEST_START_LEVEL,
+    num_levels: int = 100,
+    level_source: str = "gan",
+) -> dict[str, np.ndarray]:
+    """Play `episodes` episodes (the stream of `reset(seed=seed)` then `reset()`); per-episode arrays of
+    `success`, `role_metric` and `return`."""
+    if not 1 <= episodes <= MAX_EPISODES:
+        raise ValueError(f"episodes: expected 1..{MAX_EPISODES}, got {episodes}")
+    env = ENV_CLASSES[role](level_source=level_source, num_levels=num_levels, start_level=start_level)
+    success, metric, returns = [], [], []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed) if i == 0 else env.reset()
+        total, done, info = 0.0, False, {}
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(actor(env, obs))
+            total += reward
+            done = terminated or truncated
+        success.append(info["success"])
+        metric.append(info["role_metric"])
+        returns.append(total)
+    return {"success": np.array(success), "role_metric": np.array(metric), "return": np.array(returns)}
+
+
+def compare(
+    role: Role, trained: Actor | None = None, episodes: int = 200, seed: int = 0, num_levels: int = 100
+) -> dict[str, dict[str, Estimate]]:
+    """policy name → {success, role_metric, return} estimates on the test levels."""
+    actors: dict[str, Actor] = {}
+    if trained is not None:
+        actors["trained"] = trained
+    elif policy_path(role).is_file():
+        actors["trained"] = onnx_actor(policy_path(role))
+    actors |= {"scripted": scripted_actor(role), "random": random_actor(seed)}
+    out = {}
+    for name, actor in actors.items():
+        runs = run_episodes(role, actor, episodes, seed, num_levels=num_levels)
+        out[name] = {key: ci95(values) for key, values in runs.items()}
+    return out
+
+
+def results_table(results: dict[Role, dict[str, dict[str, Estimate]]]) -> str:
+    lines = [
+        "| role | policy | success (95% CI) | role metric (95% CI) | return |",
+        "|---|---|---|---|---|",
+    ]
+    for role, by_policy in results.items():
+        spec = ROLES[role]
+        for name, est in by_policy.items():
+            metric = f"{est['role_metric']} ({spec.metric}, {spec.metric_better} is better)"
+            lines.append(f"| {role.value} | {name} | {est['success']} | {metric} | {est['return']} |")
+    return "\n".join(lines)
