@@ -19,6 +19,9 @@ test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
 bench: $(STAMP)
+	@# MiniGrid is the NPC-env baseline only; --no-deps keeps pygame-ce (it would pull in pygame).
+	$(PY) -m pip install -q --no-deps minigrid==3.2.0
+	$(PY) bench/bench_agents.py
 	$(PY) bench/bench_sim.py
 	$(PY) bench/bench_render.py
 	$(PY) bench/bench_levels.py

@@ -24,7 +24,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 from agents.envs.arenas import GUARD_ZONE, UNREACHED, ArenaBank, arena_bank
 from agents.envs.npc_env import N_ACTIONS
 from agents.envs.players import STYLES, PlayerView, player_actions, player_noise
-from agents.envs.roles import ROLES, Tally, draw_episodes
+from agents.envs.roles import ROLES, Tally, checked_params, draw_episodes
 from agents.observation import (
     FEATURE_INDEX,
     HOME_SCALE,
@@ -37,6 +37,7 @@ from agents.observation import (
     observation_bounds,
 )
 from engine.level import Semantic
+from engine.sim.grid import STEPS
 from engine.sim.policy import GUARD_ZONE_RADIUS, OBS_RADIUS, Role
 from engine.sim.world import (
     CHASE_RADIUS,
@@ -57,7 +58,9 @@ _RUNNING, _WON, _DIED = 0, 1, 2
 _ONE_HOT_ROWS = np.ascontiguousarray(ONE_HOT).view(np.dtype((np.void, ONE_HOT.shape[1] * 4))).reshape(-1)
 # Action code → index into STEPS (UP, DOWN, LEFT, RIGHT); -1 for staying put
 _STEP_OF_ACTION = np.array([-1, 0, 1, 2, 3, -1], dtype=np.int64)
-_ACTION_OF_STEP = np.array([1, 2, 3, 4], dtype=np.int64)
+# (dx, dy) by STEPS index + 1; index 0 is "no step"
+_DX = np.array([0, *(dx for dx, _ in STEPS)], dtype=np.int64)
+_DY = np.array([0, *(dy for _, dy in STEPS)], dtype=np.int64)
 
 
 class BatchedNpcEnv:
@@ -84,6 +87,7 @@ class BatchedNpcEnv:
         self.spawn_min_distance = (
             self.spec.spawn_min_distance if spawn_min_distance is None else int(spawn_min_distance)
         )
+        self.set_params(styles=self.styles)  # validates
         self.companion = self.role is Role.COMPANION
         self.period = COMPANION_MOVE_PERIOD if self.companion else ENEMY_MOVE_PERIOD
         self.max_health = NPC_HEALTH if self.companion else ENEMY_HEALTH
@@ -93,7 +97,6 @@ class BatchedNpcEnv:
         self._arena_start = np.array([a.start for a in b.arenas], np.int64)
         self._arena_key = np.array([a.key for a in b.arenas], np.int64)
         self._arena_locked = np.array([a.locked for a in b.arenas], np.int64)
-        self._arena_home = np.array([a.home for a in b.arenas], np.int64)
         most = max(1, max(len(a.treasures) for a in b.arenas))
         self._arena_treasures = np.full((len(b.arenas), most), -1, np.int64)
         for i, a in enumerate(b.arenas):
@@ -122,7 +125,7 @@ class BatchedNpcEnv:
         self.arena, self.table, self.style = z(n, np.int64), z(n, np.int64), z(n, np.int64)
         self.seed, self.tick, self.outcome = z(n, np.uint64), z(n, np.int64), z(n, np.int64)
         self.player, self.health, self.keys = z(n, np.int64), z(n, np.int64), z(n, np.int64)
-        self.invulnerable = z(n, np.int64)
+        self.invulnerable, self.bumped = z(n, np.int64), z(n, bool)
         self.agent, self.agent_health, self.cooldown = z(n, np.int64), z(n, np.int64), z(n, np.int64)
         self.alive, self.alerted, self.sees = z(n, bool), z(n, bool), z(n, bool)
         self.carried, self.home = z(n, np.int64), z(n, np.int64)
@@ -134,18 +137,8 @@ class BatchedNpcEnv:
 
     def set_params(self, **params: Any) -> None:
         """The single env's curriculum hook, for all envs."""
-        if "styles" in params:
-            styles = dict(params["styles"])
-            bad = set(styles) - set(STYLES)
-            if bad:
-                raise ValueError(f"styles: unknown {sorted(bad)} (expected some of {STYLES})")
-            draw_episodes(self.bank, np.zeros(1), np.zeros(1), styles, 0)
-            self.styles = styles
-        if "spawn_min_distance" in params:
-            self.spawn_min_distance = int(params["spawn_min_distance"])
-        unknown = set(params) - {"styles", "spawn_min_distance"}
-        if unknown:
-            raise ValueError(f"params: unknown {sorted(unknown)} (expected 'styles', 'spawn_min_distance')")
+        for name, value in checked_params(self.bank, params).items():
+            setattr(self, name, value)
 
     def reset(self, seeds: Sequence[int] | np.ndarray) -> np.ndarray:
         """Start every env's first episode; env i's episodes are those of `NpcEnv.reset(seed=seeds[i])`."""
@@ -172,6 +165,7 @@ class BatchedNpcEnv:
         )
         self.tick[m] = 0
         self.outcome[m] = _RUNNING
+        self.bumped[m] = False
         self.player[m], self.health[m], self.keys[m], self.invulnerable[m] = (
             self._arena_start[a],
             PLAYER_MAX_HEALTH,
@@ -239,6 +233,13 @@ class BatchedNpcEnv:
         flat = (self.table * self.bank.cells + exit_) * self.bank.cells + self.player
         self.tally.to_exit[m] = self.bank.walk.ravel().take(flat)[m]
 
+    def _step_target(self, cells: np.ndarray, step: np.ndarray, moving: np.ndarray) -> np.ndarray:
+        """The cell one STEPS[step] away from each cell where `moving`, -1 off the level or not moving."""
+        w, h = self.bank.width, self.bank.height
+        x, y = cells % w + _DX.take(step + 1), cells // w + _DY.take(step + 1)
+        inside = moving & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        return np.where(inside, y * w + x, -1)
+
     def _xy(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return cells % self.bank.width, cells // self.bank.width
 
@@ -250,81 +251,101 @@ class BatchedNpcEnv:
         (ax, ay), (bx, by) = self._xy(a), self._xy(b)
         return np.abs(ax - bx) + np.abs(ay - by)
 
-    def _player_view(self) -> PlayerView:
+    def _player_view(self, rows: np.ndarray | slice) -> PlayerView:
         return PlayerView(
-            table=self.table,
-            style=self.style,
-            player=self.player,
-            keys=self.keys,
-            exit=self._arena_exit[self.arena],
-            key=self.key,
-            locked=self.locked,
-            treasures=self.treasures,
-            agent=self.agent,
-            agent_enemy=self.alive & (not self.companion),
-            agent_seen=self.alive & self.sees,
-            noise=player_noise(self.seed, self.tick + 1),
+            table=self.table[rows],
+            style=self.style[rows],
+            player=self.player[rows],
+            keys=self.keys[rows],
+            exit=self._arena_exit[self.arena[rows]],
+            key=self.key[rows],
+            locked=self.locked[rows],
+            treasures=self.treasures[rows],
+            agent=self.agent[rows],
+            agent_enemy=self.alive[rows] & (not self.companion),
+            agent_seen=self.alive[rows] & self.sees[rows],
+            noise=player_noise(self.seed[rows], self.tick[rows] + 1),
         )
+
+    def _player_actions(self, m: np.ndarray) -> np.ndarray:
+        """The scripted players' actions; only the envs of `m` are decided when they are few (new episodes)."""
+        if m.sum() * 2 > self.num_envs:
+            return player_actions(self.bank, self._player_view(slice(None)))
+        rows = np.flatnonzero(m)
+        action = np.zeros(self.num_envs, np.int64)
+        action[rows] = player_actions(self.bank, self._player_view(rows))
+        return action
 
     def _begin_tick(self, m: np.ndarray) -> None:
         """The player's turn, in the envs of `m` (World._player_turn, for the moves a scripted player makes)."""
         b, t = self.bank, self.tally
-        action = player_actions(b, self._player_view())
-        self.tick[m] += 1
-        t.ticks[m] += 1
+        action = self._player_actions(m)
+        self.tick += m
+        t.ticks += m
         step = _STEP_OF_ACTION[action]
         moving = m & (step >= 0)
-        target = np.where(moving, b.neighbours(self.player)[self._rows, np.maximum(step, 0)], -1)
+        target = self._step_target(self.player, step, moving)
         moving &= target >= 0
         into_agent = moving & self.alive & (target == self.agent)
+        bumped_before = self.bumped.copy()
+        self.bumped &= ~m
         if self.companion:
-            t.blocked[into_agent] += 1
+            # World._player_turn: a first bump into the companion fails; a second in a row swaps places.
+            swap = into_agent & bumped_before
+            blocked = into_agent & ~bumped_before
+            t.blocked += blocked
+            self.bumped |= blocked
+            np.copyto(self.agent, self.player, where=swap)
+            np.copyto(self.player, target, where=swap)
         else:
             self._hurt_agent(into_agent)
+            swap = np.zeros_like(into_agent)
         moving &= ~into_agent
         safe_target = np.maximum(target, 0)
-        tile = b.terrain[self.table, safe_target]
+        tile = _at(b.terrain, self.table, safe_target)
         opening = moving & (tile == _LOCKED) & (self.keys > 0)
-        self.keys[opening] -= 1
-        self.table[opening] += 1
-        self.locked[opening] = -1
-        walking = moving & (tile != _LOCKED) & b.walk_cell[self.table, safe_target]
-        self.player[walking] = target[walking]
+        self.keys -= opening
+        self.table += opening
+        np.copyto(self.locked, -1, where=opening)
+        walking = moving & (tile != _LOCKED) & _at(b.walk_cell, self.table, safe_target)
+        np.copyto(self.player, target, where=walking)
+        walking |= swap  # a swap enters the cell like a step
         got_key = walking & (self.key == self.player)
-        self.keys[got_key] += 1
-        self.key[got_key] = -1
-        self.treasures[walking[:, None] & (self.treasures == self.player[:, None])] = -1
+        self.keys += got_key
+        np.copyto(self.key, -1, where=got_key)
+        np.copyto(self.treasures, -1, where=walking[:, None] & (self.treasures == self.player[:, None]))
         self._hurt_player(walking & (tile == _HAZARD))
         won = walking & (tile == _EXIT) & (self.outcome == _RUNNING)
-        self.outcome[won] = _WON
+        np.copyto(self.outcome, _WON, where=won)
         t.won[:] = self.outcome == _WON
         t.player_dead[:] = self.outcome == _DIED
 
     def _hurt_player(self, m: np.ndarray) -> np.ndarray:
         hurt = m & (self.invulnerable == 0)
-        self.health[hurt] -= 1
-        self.invulnerable[hurt] = INVULNERABLE_TICKS
-        self.outcome[hurt & (self.health == 0)] = _DIED
+        self.health -= hurt
+        np.copyto(self.invulnerable, INVULNERABLE_TICKS, where=hurt)
+        np.copyto(self.outcome, _DIED, where=hurt & (self.health == 0))
         return hurt
 
     def _hurt_agent(self, m: np.ndarray) -> None:
-        self.agent_health[m] -= 1
-        self.alerted[m] = True
+        self.agent_health -= m
+        self.alerted |= m
         died = m & (self.agent_health == 0)
-        self.alive[died] = False
-        self.tally.agent_dead[died] = True
+        self.alive &= ~died
+        self.tally.agent_dead |= died
 
     def _update_sight(self, m: np.ndarray) -> None:
         """World.update_sight for the envs of `m`."""
         near = self._chebyshev(self.agent, self.player) <= SIGHT_RADIUS
-        sees = near & self.bank.sight[self.table, self.agent, self.player]
+        sees = near & _at(self.bank.sight, self.table, self.agent, self.player)
         gone = self._player_distance() == UNREACHED
-        self.alerted[m] = np.where(sees, True, self.alerted & ~gone)[m]
-        self.sees[m] = sees[m]
+        # seen: alerted; unseen and out of reach: gives up; otherwise unchanged
+        np.copyto(self.alerted, sees | (self.alerted & ~gone), where=m)
+        np.copyto(self.sees, sees, where=m)
 
     def _player_distance(self) -> np.ndarray:
         """The World's BFS distance from the player to the NPC, cut at CHASE_RADIUS (UNREACHED beyond)."""
-        d = self.bank.safe[self.table, self.player, self.agent].astype(np.int64)
+        d = _at(self.bank.safe, self.table, self.player, self.agent).astype(np.int64)
         return np.where(d <= CHASE_RADIUS, d, UNREACHED)
 
     def _end_tick(self, m: np.ndarray, actions: np.ndarray | None) -> None:
@@ -333,38 +354,38 @@ class BatchedNpcEnv:
         turn = m & (self.outcome == _RUNNING) & self.alive
         self._update_sight(turn)
         waiting = turn & (self.cooldown > 0)
-        self.cooldown[waiting] -= 1
+        self.cooldown -= waiting
         acting = turn & ~waiting
-        self.cooldown[acting] = self.period - 1
+        np.copyto(self.cooldown, self.period - 1, where=acting)
         if actions is not None:
             step = _STEP_OF_ACTION[actions]
             moving = acting & (step >= 0)
-            target = np.where(moving, b.neighbours(self.agent)[self._rows, np.maximum(step, 0)], -1)
+            target = self._step_target(self.agent, step, moving)
             at_player = moving & (target == self.player)
             if not self.companion:
                 hit = self._hurt_player(at_player)
-                t.hits[hit] += 1
-                in_zone = self._chebyshev(self.player, self.home) <= self.zone_radius
-                t.zone_hits[hit & in_zone] += 1
+                t.hits += hit
+                t.zone_hits += hit & (self._chebyshev(self.player, self.home) <= self.zone_radius)
             passable = b.walk_cell if self.companion else b.safe_cell
             safe_target = np.maximum(target, 0)
-            walking = moving & ~at_player & (target >= 0) & passable[self.table, safe_target]
-            self.agent[walking] = target[walking]
+            walking = moving & ~at_player & (target >= 0) & _at(passable, self.table, safe_target)
+            np.copyto(self.agent, target, where=walking)
             if self.companion:
                 picked = walking & (self.key == self.agent)
-                self.carried[picked] += 1
-                self.key[picked] = -1
-                burnt = walking & (b.terrain[self.table, safe_target] == _HAZARD)
-                t.agent_hazard[burnt] += 1
+                self.carried += picked
+                np.copyto(self.key, -1, where=picked)
+                burnt = walking & (_at(b.terrain, self.table, safe_target) == _HAZARD)
+                t.agent_hazard += burnt
                 self._hurt_agent(burnt)
         if self.companion:
             give = acting & self.alive & (self.carried > 0) & (self._manhattan(self.agent, self.player) == 1)
-            self.keys[give] += self.carried[give]
-            t.handed[give] += self.carried[give]
-            self.carried[give] = 0
+            given = self.carried * give
+            self.keys += given
+            t.handed += given
+            self.carried -= given
         t.won[:] = self.outcome == _WON
         t.player_dead[:] = self.outcome == _DIED
-        self.invulnerable[m] = np.maximum(0, self.invulnerable[m] - 1)
+        self.invulnerable -= m & (self.invulnerable > 0)
 
     # ------------------------------------------------------------------------------------------ observing
 
@@ -378,7 +399,7 @@ class BatchedNpcEnv:
         n, b, w = len(rows), self.bank, self.bank.width
         table, agent, player = self.table[rows], self.agent[rows], self.player[rows]
         # the window's terrain codes in one gather (off-level cells read the VOID column), then the items
-        codes = self._terrain_ext[table[:, None], self._window_cells[agent]]
+        codes = _at(self._terrain_ext, table[:, None], self._window_cells[agent])
         items = np.concatenate([self.key[rows, None], self.treasures[rows]], axis=1)
         slots = self._slot(items, agent)
         r, c = np.nonzero((items >= 0) & (slots >= 0))
@@ -396,14 +417,14 @@ class BatchedNpcEnv:
         out[:, f["player_visible"]] = sees
         out[:, f["player_dx"]] = np.where(sees, dx / SIGHT_SCALE, 0.0)
         out[:, f["player_dy"]] = np.where(sees, dy / SIGHT_SCALE, 0.0)
-        near = b.safe[table, player, agent] <= CHASE_RADIUS
+        near = _at(b.safe, table, player, agent) <= CHASE_RADIUS
         key, home = self.key[rows], self.home[rows]
         for name, source, valid in (
             ("toward_player", player, (self.alerted[rows] | self.companion) & near),
             ("toward_key", key, key >= 0),
             ("toward_home", home, np.ones(n, bool)),
         ):
-            k = b.safe_step[table, np.maximum(source, 0), agent].astype(np.int64)
+            k = _at(b.safe_step, table, np.maximum(source, 0), agent).astype(np.int64)
             pick = np.flatnonzero(valid & (k >= 0))
             out[pick, f[f"{name}_up"] + k[pick]] = 1.0
         hx, hy = home % w - ax, home // w - ay
@@ -486,3 +507,12 @@ class NpcVecEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [False] * len(list(self._get_indices(indices)))
+
+
+def _at(table: np.ndarray, *index: np.ndarray) -> np.ndarray:
+    """`table[i, j(, k)]` for integer index arrays, as one flat `take`: several times faster than numpy's
+    multi-array fancy indexing, which is most of a batched step."""
+    flat = index[0].astype(np.int64)
+    for size, i in zip(table.shape[1:], index[1:], strict=True):
+        flat = flat * size + i
+    return table.ravel().take(flat)

@@ -35,7 +35,7 @@ def run_autoplay(
     from PIL import Image
     from tqdm import tqdm
 
-    from demo_game.content import new_world, seed_atlas
+    from demo_game.content import new_world, npc_policies, seed_atlas
     from demo_game.messages import message_for
     from engine.render.pygame2d import Renderer
     from engine.sim.player_bot import PlayerBot
@@ -46,6 +46,7 @@ def run_autoplay(
     try:
         screen = pygame.display.set_mode(size)
         world = new_world(seed)
+        npc_problem = npc_policies()[1]
         bot = PlayerBot()
         art_start = time.perf_counter()
         atlas, art_problem = seed_atlas(seed)
@@ -111,6 +112,8 @@ def run_autoplay(
         "tileset": "generated" if atlas.variants else "stock",
         "cast": "generated" if atlas.cast else "stock",
         "art_problems": art_problem,
+        "npc_policies": "trained" if npc_problem is None else "scripted",
+        "npc_problems": npc_problem,
         "art_seconds": round(art_seconds, 2),
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")

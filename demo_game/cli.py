@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agents.cli import npc_app, train_app
 from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
 from procgen.characters.cli import app as sprites_app
@@ -28,6 +29,8 @@ app.add_typer(levels_app, name="levels")
 app.add_typer(textures_app, name="textures")
 app.add_typer(style_app, name="style")
 app.add_typer(sprites_app, name="sprites")
+app.add_typer(train_app, name="train")
+app.add_typer(npc_app, name="npc")
 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -9,8 +10,11 @@ import os
 from functools import cache
 from pathlib import Path
 
-from engine.level import Level
-from engine.sim.world import World, scripted_policies
+import numpy as np
+
+from engine.level import Level, Semantic, Spawn
+from engine.sim.grid import STEPS
+from engine.sim.world import PolicyFactory, World, scripted_policies
 from procgen.levels.dungeon import DungeonSettings, generate_dungeon
 from procgen.levels.generator import LevelGenerator
 
@@ -30,9 +34,54 @@ def dungeon_for_seed(seed: int, settings: DungeonSettings | None = None) -> Leve
     return generate_dungeon(seed, settings, generator=room_generator())
 
 
+GUARD_SHARE = 3
+"""one enemy in this many guards its spot; the others hunt"""
+
+
+def cast_roles(level: Level, seed: int) -> Level:
+    """Give the seed's NPCs their roles: every GUARD_SHARE-th enemy (a seeded choice) guards the spot it stands
+    on, the rest hunt, and a companion waits beside the player's start."""
+    tiles = level.tiles.copy()
+    floor_id = level.legend.id_of(Semantic.FLOOR)
+    enemies = level.positions_of(Semantic.ENEMY)
+    rng = np.random.default_rng([seed, 0xC0DE])
+    spawns = list(level.spawns)
+    for i in sorted(rng.choice(len(enemies), size=len(enemies) // GUARD_SHARE, replace=False)):
+        x, y = enemies[i]
+        tiles[y, x] = floor_id
+        spawns.append(Spawn(Semantic.ENEMY, x, y, {"role": "guard"}))
+    semantic = level.semantic_grid()
+    ((sx, sy),) = level.positions_of(Semantic.START) or [
+        (s.x, s.y) for s in level.spawns if s.kind is Semantic.START
+    ]
+    for dx, dy in STEPS:
+        x, y = sx + dx, sy + dy
+        if (
+            0 <= y < semantic.shape[0]
+            and 0 <= x < semantic.shape[1]
+            and semantic[y, x] == Semantic.FLOOR.code
+        ):
+            spawns.append(Spawn(Semantic.NPC, x, y, {"role": "companion"}))
+            break
+    return dataclasses.replace(level, tiles=tiles, spawns=tuple(spawns))
+
+
+def npc_policies() -> tuple[PolicyFactory, str | None]:
+    """The trained policy table, or the scripted one and the reason when a policy file cannot be loaded."""
+    try:
+        from agents.policies.onnx_policy import TRAINED_ROLES, OnnxPolicy, policy_path, trained_policies
+
+        for role in TRAINED_ROLES:
+            OnnxPolicy(policy_path(role))  # opens (and caches) each session now, so a bad file shows here
+        return trained_policies, None
+    except (ImportError, OSError, ValueError, RuntimeError) as e:
+        return scripted_policies, f"NPCs use scripted policies: {e}"
+
+
 def new_world(seed: int) -> World:
-    """A fresh run for `seed`: its dungeon, with every NPC acting through the policy table."""
-    return World(dungeon_for_seed(seed), seed=seed, policies=scripted_policies)
+    """A fresh run for `seed`: its dungeon and cast of roles, every NPC acting through its trained policy."""
+    policies, _ = npc_policies()
+    return World(cast_roles(dungeon_for_seed(seed), seed), seed=seed, policies=policies)
 
 
 def cache_dir() -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pygame
 
-from demo_game.content import MAX_SEED, new_world, seed_atlas
+from demo_game.content import MAX_SEED, new_world, npc_policies, seed_atlas
 from demo_game.messages import message_for
 from engine.app.input import ActionInput
 from engine.app.saves import default_save_path, read_save, write_save
@@ -53,7 +53,7 @@ class TitleScene(MenuScene):
             self.seed_text = self.seed_text[:-1]
         elif event.key == pygame.K_c:
             try:
-                self.game.show(PlayScene(read_save(self.save_path), self.save_path))
+                self.game.show(PlayScene(read_save(self.save_path, npc_policies()[0]), self.save_path))
             except SaveError as e:
                 self.message = f"Cannot continue: {e}"
         elif event.key == pygame.K_ESCAPE:

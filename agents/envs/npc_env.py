@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.envs.arenas import GUARD_ZONE, ArenaBank, arena_bank
 from agents.envs.players import STYLES, PlayerView, player_actions, player_noise
-from agents.envs.roles import ROLES, RoleSpec, Tally, draw_episodes
+from agents.envs.roles import ROLES, RoleSpec, Tally, checked_params, draw_episodes
 from agents.observation import OBS_SIZE, encode, observation_bounds
 from engine.level import Semantic
 from engine.sim import PLAYER_ID, Action, DamageTaken, Death, Event, KeyHandedOver, Outcome, Role, World
@@ -91,18 +91,8 @@ class NpcEnv(gym.Env[np.ndarray, np.int64]):
     def set_params(self, **params: Any) -> None:
         """Curriculum hook (called through `env_method`): `styles` and/or `spawn_min_distance`, from the next
         episode on."""
-        unknown = set(params) - {"styles", "spawn_min_distance"}
-        if unknown:
-            raise ValueError(f"params: unknown {sorted(unknown)} (expected 'styles', 'spawn_min_distance')")
-        if "styles" in params:
-            styles = dict(params["styles"])
-            bad = set(styles) - set(STYLES)
-            if bad:
-                raise ValueError(f"styles: unknown {sorted(bad)} (expected some of {STYLES})")
-            draw_episodes(self.bank, np.zeros(1), np.zeros(1), styles, 0)  # raises on bad weights
-            self.styles = styles
-        if "spawn_min_distance" in params:
-            self.spawn_min_distance = int(params["spawn_min_distance"])
+        for name, value in checked_params(self.bank, params).items():
+            setattr(self, name, value)
 
     # ------------------------------------------------------------------------------------------ episodes
 
@@ -216,10 +206,10 @@ class NpcEnv(gym.Env[np.ndarray, np.int64]):
     def _count_block(self, action: Action) -> None:
         world, agent = self.world, self.agent
         assert world is not None
-        if action in MOVES and agent.alive and agent.kind is Semantic.NPC:
+        if action in MOVES and agent.alive and agent.kind is Semantic.NPC and world.player.bumped != agent.id:
             dx, dy = action.delta
             if (world.player.x + dx, world.player.y + dy) == (agent.x, agent.y):
-                self.tally.blocked += 1
+                self.tally.blocked += 1  # a first bump: the move fails (a second one would swap places)
 
     def _count(self) -> None:
         """Tally this tick's events not yet counted (the list grows across the tick's two halves)."""

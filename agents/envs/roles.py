@@ -162,3 +162,30 @@ def draw_episodes(
     )  # too far for this arena: any spawn cell
     pick = (splitmix64(seed ^ _U64(3)) % eligible.astype(_U64)).astype(np.int64)
     return Episodes(seed=seed, arena=arena, style=style.astype(np.int64), spawn=bank.spawn[arena, pick])
+
+
+CURRICULUM_PARAMS = ("styles", "spawn_min_distance")
+
+
+def checked_params(bank: ArenaBank, params: Mapping[str, object]) -> dict[str, object]:
+    """The curriculum parameters an env takes (`set_params`), validated: `styles` (weights by style name) and
+    `spawn_min_distance` (hazard-free steps from the player's start)."""
+    unknown = set(params) - set(CURRICULUM_PARAMS)
+    if unknown:
+        raise ValueError(f"params: unknown {sorted(unknown)} (expected one of {CURRICULUM_PARAMS})")
+    out: dict[str, object] = {}
+    if "styles" in params:
+        styles = dict(params["styles"])  # type: ignore[call-overload]
+        bad = set(styles) - set(STYLES)
+        if bad:
+            raise ValueError(f"styles: unknown {sorted(bad)} (expected some of {STYLES})")
+        draw_episodes(
+            bank, np.zeros(1, np.uint64), np.zeros(1, np.uint64), styles, 0
+        )  # raises on bad weights
+        out["styles"] = styles
+    if "spawn_min_distance" in params:
+        distance = int(params["spawn_min_distance"])  # type: ignore[call-overload]
+        if not 0 <= distance <= 255:
+            raise ValueError(f"spawn_min_distance: expected 0..255, got {distance}")
+        out["spawn_min_distance"] = distance
+    return out

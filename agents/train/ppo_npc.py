@@ -12,7 +12,7 @@ seed, steps, data, test results against the scripted baseline and random).
 
 from __future__ import annotations
 
-import json
+import hashlib
 import shlex
 import sys
 import tempfile
@@ -29,7 +29,7 @@ from stable_baselines3.common.vec_env import VecMonitor
 from tqdm import tqdm
 
 from agents.envs.arenas import TEST_START_LEVEL
-from agents.evaluate import compare, onnx_actor
+from agents.evaluate import batched_test_episodes, compare, onnx_actor
 from agents.observation import OBS_SIZE, layout_table
 from agents.policies.export import export_onnx, greedy_parity
 from agents.policies.onnx_policy import POLICY_DIR
@@ -113,30 +113,18 @@ class TestLevelEval(BaseCallback):
 
     def evaluate(self) -> None:
         a = self.args
-        success, metric = evaluate_batched(self.model, a, a.eval_episodes)
+        success, metric = batched_test_episodes(
+            lambda obs: self.model.predict(obs, deterministic=True)[0],
+            Role(a.role),
+            a.eval_episodes,
+            a.test_levels,
+            a.level_source,
+        )
         point = {"steps": self.num_timesteps, "test_success": success, "test_metric": metric}
         point["train_success"] = float(np.mean(self.model.ep_success_buffer or [np.nan]))
         self.curve.append(point)
         self.logger.record("eval/test_success", success)
         self.logger.record("eval/test_role_metric", metric)
-
-
-def evaluate_batched(model: PPO, args: Args, episodes: int) -> tuple[float, float]:
-    """Greedy play on the test levels with the batched env: each env plays exactly one episode, so short
-    episodes are not over-counted."""
-    env = BatchedNpcEnv(args.role, episodes, args.level_source, args.test_levels, TEST_START_LEVEL)
-    obs = env.reset(np.arange(episodes) + 10_000)
-    success, metric = np.full(episodes, np.nan), np.full(episodes, np.nan)
-    while np.isnan(success).any():
-        actions, _ = model.predict(obs, deterministic=True)
-        obs, _, _, _, info = env.step(actions)
-        done = np.flatnonzero(info["done"])
-        if not len(done):
-            continue
-        fresh = np.isnan(success[done])
-        success[done[fresh]] = info["success"][fresh]
-        metric[done[fresh]] = info["role_metric"][fresh]
-    return float(success.mean()), float(metric.mean())
 
 
 class Progress(BaseCallback):
@@ -253,6 +241,7 @@ def train(args: Args, command: str | None = None) -> Path:
             "train_levels": [args.start_level, args.start_level + args.num_levels - 1],
             "test_levels": [TEST_START_LEVEL, TEST_START_LEVEL + args.test_levels - 1],
         },
+        "config": {"net": list(args.net), "obs_size": OBS_SIZE, "n_actions": 5, "policy": "sb3 MlpPolicy"},
         "observation": {"size": OBS_SIZE, "layout": layout_table()},
         "actions": ["stay", "up", "down", "left", "right"],
     }
@@ -290,7 +279,10 @@ def train(args: Args, command: str | None = None) -> Path:
         | run_facts(seconds, device)
         | {"versions": run_facts(None)["versions"] | _rl_versions()}
     )
-    out.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    card["onnx_sha256"] = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    # The torch policy's tensors ship beside the ONNX file (the card is their JSON), so the parity test can
+    # hold one to the other.
+    save_weights(out, dict(model.policy.state_dict()), card)
     plot_curve(
         evaluator.curve,
         role.value,

@@ -84,6 +84,7 @@ class Player:
     invulnerable: int = 0
     prev_x: int = 0
     prev_y: int = 0
+    bumped: int = 0  # the friendly NPC the player bumped into last tick (0: none): a second bump swaps places
 
 
 @dataclass
@@ -266,6 +267,7 @@ class World:
 
     def _player_turn(self, action: Action, events: list[Event]) -> None:
         p = self.player
+        bumped_before, p.bumped = p.bumped, 0
         if action is Action.INTERACT:
             dx, dy = Action(p.facing).delta
             if self.in_bounds(p.x + dx, p.y + dy) and self.terrain[p.y + dy, p.x + dx] == _LOCKED:
@@ -279,9 +281,16 @@ class World:
             return
         other = self.npc_at(tx, ty)
         if other is not None:
-            # Bumping an enemy attacks it (roguelike convention); friendly NPCs simply block.
+            # Bumping an enemy attacks it (roguelike convention). A friendly NPC blocks the way, but bumping it
+            # twice in a row swaps places with it, so no friend can wall the player in.
             if other.kind is Semantic.ENEMY:
                 self._hurt_npc(other, 1, events)
+            elif bumped_before == other.id:
+                other.x, other.y = p.x, p.y
+                p.x, p.y = tx, ty
+                self._enter_cell(events)
+            else:
+                p.bumped = other.id
             return
         tile = self.terrain[ty, tx]
         if tile == _LOCKED:

@@ -133,3 +133,17 @@ def test_bad_arguments_are_named() -> None:
         env.set_params(styles={"sprinter": 1})
     with pytest.raises(ValueError, match="render_mode"):
         ENV_CLASSES[Role.HUNTER](num_levels=3, render_mode="human")
+
+
+def test_docs_describe_every_observation_entry() -> None:
+    from pathlib import Path
+
+    from agents.observation import CHANNELS, FEATURES
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "agents.md").read_text()
+    bases = {
+        name.rsplit("_", 1)[0] if name.endswith(("_up", "_down", "_left", "_right")) else name
+        for name in FEATURES
+    }
+    missing = [name for name in [*CHANNELS, *bases] if f"`{name}`" not in doc and f"| {name}" not in doc]
+    assert not missing, missing

@@ -34,6 +34,7 @@ def test_headless_autoplay_wins_seed_7(tmp_path: Path) -> None:
     assert gif.n_frames == summary["gif_frames"] > 50
     # The seed's own tileset came from the texture GANs and went into the disk cache.
     assert summary["tileset"] == "generated" and summary["cast"] == "generated", summary["art_problems"]
+    assert summary["npc_policies"] == "trained", summary["npc_problems"]
     assert len(list((tmp_path / "home" / "cache" / "tilesets").glob("*/7/atlas.png"))) == 1
 
 

@@ -117,3 +117,15 @@ def test_a_version_1_snapshot_still_loads() -> None:
     again = World.from_snapshot(old)
     assert [(n.x, n.y) for n in again.npcs] == [(n.home_x, n.home_y) for n in again.npcs]
     assert {n.role for n in again.npcs} <= {Role.HUNTER, Role.VILLAGER}
+
+
+def test_a_friend_blocks_once_then_swaps_places() -> None:
+    companion = Spawn(Semantic.NPC, 2, 1, {"role": "companion"})
+    world = World(level_with(["WWWWWW", "WS..XW", "WWWWWW"], (companion,)), policies=with_policy([]))
+    world.step(Action.RIGHT)
+    assert (world.player.x, world.npcs[0].x) == (1, 2)  # blocked
+    world.step(Action.RIGHT)
+    assert (world.player.x, world.npcs[0].x) == (2, 1)  # swapped
+    world.step(Action.NOOP)
+    world.step(Action.LEFT)
+    assert world.player.x == 2  # a new bump after a pause blocks again

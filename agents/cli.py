@@ -1,0 +1,48 @@
+"""`ludoforge train npc|q` and `ludoforge npc eval`: train NPC policies and measure them on unseen levels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+train_app = typer.Typer(
+    help="Train NPC policies: PPO per role, or the tabular Q-learning baseline.", no_args_is_help=True
+)
+npc_app = typer.Typer(help="NPC policies: evaluate them on unseen test levels.", no_args_is_help=True)
+
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def npc(ctx: typer.Context) -> None:
+    """PPO for one role on the batched env, exported to ONNX with a card (all options: `ludoforge train npc
+    --help`). Example: `ludoforge train npc --role hunter --total-steps 2000000`."""
+    from agents.train.ppo_npc import main
+
+    main(list(ctx.args), prog="ludoforge train npc")
+
+
+@train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def q(ctx: typer.Context) -> None:
+    """Tabular Q-learning baseline (all options: `ludoforge train q --help`). Example:
+    `ludoforge train q --role hunter --seed 1`."""
+    from agents.train.qlearning import main
+
+    main(list(ctx.args), prog="ludoforge train q")
+
+
+@npc_app.command("eval")
+def evaluate(
+    episodes: Annotated[int, typer.Option(min=20, max=10_000, help="Episodes per role and policy.")] = 200,
+    out: Annotated[Path, typer.Option(help="The Markdown report.")] = Path("docs/agents_eval.md"),
+    q_steps: Annotated[
+        int, typer.Option(min=0, max=20_000_000, help="Steps for the Q-learning baseline (0: leave it out).")
+    ] = 2_000_000,
+) -> None:
+    """Shipped policies against the scripted baselines, random and Q-learning, on unseen test levels."""
+    from agents.evaluate import write_report
+
+    write_report(out, episodes, q_steps)
+    typer.echo(f"wrote {out}")

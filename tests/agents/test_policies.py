@@ -1,0 +1,114 @@
+"""The shipped NPC policies: cards, ONNX parity with the torch policy, quality on unseen levels, and the game
+running them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.policies import ActorCriticPolicy
+
+from agents.evaluate import compare
+from agents.observation import OBS_SIZE, observation_bounds
+from agents.policies import OnnxPolicy, policy_card, policy_path
+from agents.policies.onnx_policy import TRAINED_ROLES, PolicyFileError
+from agents.vector import BatchedNpcEnv
+from engine.sim.policy import Role
+from procgen.core.weights import load_weights
+
+
+@pytest.mark.parametrize("role", TRAINED_ROLES)
+def test_each_role_ships_a_policy_with_a_full_card(role: Role) -> None:
+    card = policy_card(role)
+    for field in (
+        "command",
+        "seed",
+        "steps",
+        "data",
+        "results_on_test_levels",
+        "date",
+        "onnx_parity",
+        "observation",
+    ):
+        assert field in card, field
+    assert card["role"] == role.value and card["steps"] >= 1_000_000
+    assert card["observation"]["size"] == OBS_SIZE
+    assert policy_path(role).stat().st_size < 2_000_000  # small
+    assert card["onnx_parity"]["identical_fraction"] == 1.0
+
+
+@pytest.mark.parametrize("role", TRAINED_ROLES)
+def test_onnx_matches_the_torch_policy_on_10k_observations(role: Role) -> None:
+    tensors, card = load_weights(policy_path(role).with_suffix(""))  # checks the card's sha256 of the tensors
+    low, high = observation_bounds()
+    net = card["config"]["net"]
+    policy = ActorCriticPolicy(
+        spaces.Box(low, high, (OBS_SIZE,), np.float32),
+        spaces.Discrete(5),
+        lambda _: 0.0,
+        net_arch={"pi": net, "vf": net},
+    )
+    policy.load_state_dict(tensors)
+    policy.eval()
+    onnx = OnnxPolicy(policy_path(role))
+    env = BatchedNpcEnv(role, 256, num_levels=32, start_level=2_000_000)
+    obs = env.reset(np.arange(256))
+    rng = np.random.default_rng(0)
+    seen, same = 0, 0
+    for _ in range(
+        40
+    ):  # 10,240 observations from play (mostly greedy, some random moves to widen the states)
+        with torch.no_grad():
+            ours = policy.get_distribution(torch.from_numpy(obs)).distribution.logits.argmax(1).numpy()
+        theirs = onnx.logits(obs).argmax(1)
+        same += int((ours == theirs).sum())
+        seen += len(obs)
+        actions = np.where(rng.random(256) < 0.2, rng.integers(0, 5, 256), ours)
+        obs, *_ = env.step(actions)
+    assert seen >= 10_000 and same == seen
+
+
+@pytest.mark.parametrize("role", TRAINED_ROLES)
+def test_trained_policy_beats_the_scripted_baseline_on_unseen_levels(role: Role) -> None:
+    results = compare(role, episodes=200, seed=123)
+    trained, scripted = results["trained"]["success"], results["scripted"]["success"]
+    assert trained.n == scripted.n == 200
+    assert trained.mean > scripted.mean, (trained, scripted)
+
+
+def test_a_broken_policy_file_is_named(tmp_path) -> None:
+    bad = tmp_path / "hunter.onnx"
+    bad.write_bytes(b"not onnx")
+    with pytest.raises(Exception, match=r"hunter\.onnx"):
+        OnnxPolicy(bad)
+    with pytest.raises(PolicyFileError, match="no such policy file"):
+        OnnxPolicy(tmp_path / "missing.onnx")
+
+
+def test_policy_card_is_json_with_the_observation_layout() -> None:
+    card = json.loads(policy_path(Role.HUNTER).with_suffix(".json").read_text())
+    names = [row[1] for row in card["observation"]["layout"]]
+    assert "player_visible" in names and "toward_key_up" in names
+
+
+def test_the_game_runs_its_npcs_on_the_trained_policies() -> None:
+    from demo_game.content import new_world
+    from engine.sim import Outcome
+    from engine.sim.player_bot import PlayerBot
+
+    wins, handovers, roles = 0, 0, set()
+    for seed in range(6):
+        world, bot = new_world(seed), PlayerBot()
+        for npc in world.npcs:
+            roles.add(npc.role)
+            expected = OnnxPolicy if npc.role in TRAINED_ROLES else object
+            assert isinstance(world._policies[npc.id], expected)
+        while world.outcome is Outcome.RUNNING and world.tick < 8 * 180:
+            handovers += sum(type(e).__name__ == "KeyHandedOver" for e in world.step(bot.act(world)))
+        wins += world.outcome is Outcome.WON
+    assert {Role.HUNTER, Role.GUARD, Role.COMPANION} <= roles
+    assert wins >= 5  # the companion never walls the player in; hunters and guards do not make it unwinnable
+    assert handovers >= 1  # companions fetch keys in the real dungeons too

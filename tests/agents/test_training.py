@@ -1,0 +1,58 @@
+"""The training scripts, end to end in seconds (`--dry-run`), and the curriculum files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agents.policies import OnnxPolicy
+from agents.train.curriculum import CURRICULA_DIR, CurriculumError, load_curriculum
+from agents.train.ppo_npc import main as ppo_main
+from agents.train.qlearning import main as q_main
+
+
+def test_ppo_dry_run_trains_exports_and_writes_a_card(tmp_path: Path) -> None:
+    ppo_main(["--role", "companion", "--dry-run", "--run-dir", str(tmp_path)])
+    folder = tmp_path / "companion"
+    card = json.loads((folder / "companion.json").read_text())
+    assert card["steps"] >= 2048 and card["onnx_parity"]["identical_fraction"] == 1.0
+    assert card["command"].startswith("python -m agents.train.ppo_npc") and "--dry-run" in card["command"]
+    assert {"trained", "scripted", "random"} <= set(card["results_on_test_levels"])
+    assert list((folder / "checkpoints").glob("step_*.safetensors"))
+    assert list(folder.glob("ppo_1/events.out.tfevents.*"))  # TensorBoard
+    OnnxPolicy(folder / "companion.onnx")  # loads
+
+
+def test_q_learning_dry_run(tmp_path: Path) -> None:
+    q_main(["--role", "hunter", "--dry-run", "--run-dir", str(tmp_path)])
+
+
+def test_shipped_curricula_parse() -> None:
+    for path in CURRICULA_DIR.glob("*.yaml"):
+        lessons = load_curriculum(path)
+        assert all(lesson[-1].threshold is None for lesson in lessons.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("environment_parameters: 3", "environment_parameters"),
+        ("environment_parameters:\n  styles:\n    curriculum: []", "styles.curriculum"),
+        (
+            "environment_parameters:\n  styles:\n    curriculum:\n      - value: 1\n      - value: 2",
+            "completion_criteria",
+        ),
+        (
+            "environment_parameters:\n  x:\n    curriculum:\n"
+            "      - value: 1\n        completion_criteria: {threshold: 2}\n      - value: 2",
+            "threshold",
+        ),
+    ],
+)
+def test_bad_curricula_name_the_field(tmp_path: Path, text: str, field: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(CurriculumError, match=field):
+        load_curriculum(path)
