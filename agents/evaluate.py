@@ -134,7 +134,9 @@ def results_table(results: dict[Role, dict[str, dict[str, Estimate]]]) -> str:
     lines = ["| role | policy | success (95% CI) | role metric (95% CI) | return |", "|---|---|---|---|---|"]
     for role, by_policy in results.items():
         for name, est in by_policy.items():
-            lines.append(f"| {role.value} | {name} | {est['success']} | {est['role_metric']} | {est['return']} |")
+            lines.append(
+                f"| {role.value} | {name} | {est['success']} | {est['role_metric']} | {est['return']} |"
+            )
     lines.append("")
     lines.append("Role metrics:")
     for role in results:

@@ -22,7 +22,7 @@ from agents.vector import BatchedNpcEnv, NpcVecEnv
 SINGLE_STEPS = 20_000
 BATCH = 4096
 BATCH_STEPS = 40
-PPO_ENVS = 64
+PPO_ENVS = 128  # the training script's defaults: 128 envs, 64 steps each per rollout
 PPO_STEPS = 32_768
 
 

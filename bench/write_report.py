@@ -12,8 +12,9 @@ NOTES = {
     "agents": "NPC envs. Baseline: MiniGrid DoorKey-8x8, one env, random actions, through gym.make (the usual "
     "way to run it). Ours: the numpy-batched VecEnv, 4,096 envs, random actions; one step is one NPC decision (two "
     "game ticks for the hunter, one for the companion) with its 672-float observation. Goal: >= 150x MiniGrid's "
-    "single-env steps/s. The PPO row is SB3 PPO end to end (64 envs, 32,768 steps): DummyVecEnv over the single "
-    "env (the World) against our VecEnv; goal >= 2x, with the env under 10% of training time.",
+    "single-env steps/s. The PPO row is SB3 PPO end to end with the training script's settings (128 envs, 64 "
+    "steps each per rollout, 32,768 steps): DummyVecEnv over the single env (the World) against our VecEnv; goal "
+    ">= 2x, with the env under 10% of training time.",
     "sim": "Baseline: the same World with a fresh BFS for every NPC turn instead of one cached distance field per "
     "tick. The cache changes little at this NPC count: the simulation is already cheap next to rendering.",
     "levels": "Baseline: WaveFunctionCollapse (overlapping model, N=2) on the same corpus. Both sides frame the rooms "

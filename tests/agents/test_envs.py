@@ -147,3 +147,17 @@ def test_docs_describe_every_observation_entry() -> None:
     }
     missing = [name for name in [*CHANNELS, *bases] if f"`{name}`" not in doc and f"| {name}" not in doc]
     assert not missing, missing
+
+
+def test_the_other_party_can_be_any_player_policy_and_levels_can_be_the_corpus() -> None:
+    from engine.sim import Action
+
+    env = ENV_CLASSES[Role.HUNTER](level_source="corpus", num_levels=8, player=lambda world: Action.NOOP)
+    env.reset(seed=4)
+    assert env.world is not None and env.arena.seed < 8
+    start = (env.world.player.x, env.world.player.y)
+    for _ in range(10):
+        _, _, terminated, truncated, _ = env.step(0)
+        if terminated or truncated:
+            break
+        assert (env.world.player.x, env.world.player.y) == start  # this player never moves
