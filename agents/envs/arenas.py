@@ -238,20 +238,20 @@ def dress(room: np.ndarray, role: Role, seed: int) -> Arena:
         flat[d] = WALL
     flat[start], flat[exit_] = START, EXIT
     key = locked = home = -1
+    if role is Role.COMPANION:
+        # The exit's inner tile becomes a locked door: the exit is only reachable with the key.
+        locked = _inner(exit_, h, w)
+        flat[locked] = LOCKED
     safe_floor = (flat == FLOOR) & ~np.isin(np.arange(h * w), treasures)
     from_start = bfs_distances(
         WALKABLE_LUT[terrain] & (terrain != HAZARD), [(start % w, start // w)]
     ).reshape(-1)
     if role is Role.COMPANION:
-        locked = _inner(exit_, h, w)
-        flat[locked] = LOCKED
-        from_start = bfs_distances(WALKABLE_LUT[terrain] & (terrain != HAZARD), [(start % w, start // w)])
-        from_start = from_start.reshape(-1)
-        far = np.flatnonzero(safe_floor & (flat == FLOOR) & (from_start >= 6))
+        far = np.flatnonzero(safe_floor & (from_start >= 6))
         if len(far) == 0:
             raise ArenaError(f"arena seed {seed}: no hazard-free floor 6+ steps from the start for the key")
         key = int(rng.choice(far))
-        spawn = np.flatnonzero(safe_floor & (flat == FLOOR) & (from_start >= 2) & (np.arange(h * w) != key))
+        spawn = np.flatnonzero(safe_floor & (from_start >= 2) & (np.arange(h * w) != key))
     elif role is Role.GUARD:
         # The post sits on the middle third of the start-to-exit route, so every player passes the zone.
         exit_dist = bfs_distances(WALKABLE_LUT[terrain], [(exit_ % w, exit_ // w)]).reshape(-1)

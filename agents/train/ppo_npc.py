@@ -41,6 +41,7 @@ from procgen.core.training import run_facts
 from procgen.core.weights import load_weights, save_weights
 
 MAX_STEPS = 50_000_000
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 MAX_ENVS = 4096
 
 
@@ -283,11 +284,12 @@ def train(args: Args, command: str | None = None) -> Path:
     # The torch policy's tensors ship beside the ONNX file (the card is their JSON), so the parity test can
     # hold one to the other.
     save_weights(out, dict(model.policy.state_dict()), card)
-    plot_curve(
-        evaluator.curve,
-        role.value,
-        run_dir / "curve.png" if args.dry_run else Path("docs/img") / f"npc_{role.value}_curve.png",
+    # The shipped policies' curves go to the docs; any other run keeps its curve beside its policy.
+    shipped = out == POLICY_DIR / role.value
+    curve_path = (
+        DOCS_IMG / f"npc_{role.value}_curve.png" if shipped else out.with_name(f"{role.value}_curve.png")
     )
+    plot_curve(evaluator.curve, role.value, curve_path)
     trained = results["trained"]["success"]
     scripted = results["scripted"]["success"]
     print(f"{role.value}: test success {trained} (scripted {scripted}); policy → {onnx_path}")

@@ -22,6 +22,7 @@ def test_ppo_dry_run_trains_exports_and_writes_a_card(tmp_path: Path) -> None:
     assert {"trained", "scripted", "random"} <= set(card["results_on_test_levels"])
     assert list((folder / "checkpoints").glob("step_*.safetensors"))
     assert list(folder.glob("ppo_1/events.out.tfevents.*"))  # TensorBoard
+    assert (folder / "companion_curve.png").stat().st_size > 0  # the learning curve, beside the policy
     OnnxPolicy(folder / "companion.onnx")  # loads
 
 
