@@ -17,7 +17,7 @@ The single env calls this with a batch of one and the VecEnv with all its envs, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -64,6 +64,10 @@ class PlayerView:
     agent_seen: np.ndarray  # bool: the NPC and the player see each other
     noise: np.ndarray  # uint64
 
+    def rows(self, rows: np.ndarray) -> PlayerView:
+        """The view of some envs only."""
+        return PlayerView(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
 
 def _toward(bank: ArenaBank, view: PlayerView, goal: np.ndarray, safe: bool):
     """(distance to `goal` (N,), the first move toward it as an Action code; NOOP where unreachable)."""
@@ -92,9 +96,8 @@ def _safe_then_walk(bank: ArenaBank, view: PlayerView, goals: np.ndarray):
     return d_walk < UNREACHED, np.where(d_safe < UNREACHED, a_safe, a_walk)
 
 
-def player_actions(bank: ArenaBank, view: PlayerView) -> np.ndarray:
-    """Each env's player action (Action codes)."""
-    nbrs = bank.neighbours(view.player)
+def _run(bank: ArenaBank, view: PlayerView) -> np.ndarray:
+    """The runner: the exit if reachable; else the locked door, holding a key; else the nearest key."""
     exit_ok, to_exit = _safe_then_walk(bank, view, view.exit)
     conditions, choices = [exit_ok], [to_exit]
     if bank.has_keys:
@@ -103,13 +106,22 @@ def player_actions(bank: ArenaBank, view: PlayerView) -> np.ndarray:
             ok, toward = _safe_then_walk(bank, view, goal)
             conditions.append(ok)
             choices.append(toward)
-    run = np.select(conditions, choices, _NOOP)
+    return np.select(conditions, choices, _NOOP).astype(np.int64)
 
-    treasure_ok, to_treasure = _safe_then_walk(bank, view, view.treasures)
+
+def _fight(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
+    nbrs = bank.neighbours(view.player)
     adjacent = view.agent_enemy[:, None] & (nbrs == view.agent[:, None]) & (nbrs >= 0)
-    attack = _MOVE_CODES[adjacent.argmax(axis=1)]
+    return adjacent.any(axis=1), _MOVE_CODES[adjacent.argmax(axis=1)]
 
-    # Evade: of staying and the four moves onto hazard-free cells, the one farthest from the enemy (first wins).
+
+def _loot(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
+    return _safe_then_walk(bank, view, view.treasures)
+
+
+def _evade(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
+    """Of staying and the four moves onto hazard-free cells, the one farthest from the enemy (first wins)."""
+    nbrs = bank.neighbours(view.player)
     options = np.concatenate([view.player[:, None], nbrs], axis=1)
     opt = np.where(options >= 0, options, 0)
     t = view.table[:, None]
@@ -119,21 +131,28 @@ def player_actions(bank: ArenaBank, view: PlayerView) -> np.ndarray:
     flee = np.concatenate([[_NOOP], _MOVE_CODES])[away.argmax(axis=1)]
     w = bank.width
     here = np.abs(view.player % w - view.agent % w) + np.abs(view.player // w - view.agent // w)
-    threatened = view.agent_enemy & view.agent_seen & (here <= EVADE_RANGE)
+    return view.agent_enemy & view.agent_seen & (here <= EVADE_RANGE), flee
 
-    wander = view.noise % _U64(4) == 0
+
+def _dawdle(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
     random_move = _MOVE_CODES[((view.noise >> _U64(2)) % _U64(4)).astype(np.int64)]
-    waiting = (view.keys == 0) & (view.locked >= 0)
+    return view.noise % _U64(4) == 0, random_move
 
-    style = view.style
-    return np.select(
-        [
-            (style == STYLES.index("fighter")) & adjacent.any(axis=1),
-            (style == STYLES.index("looter")) & treasure_ok,
-            (style == STYLES.index("evader")) & threatened,
-            (style == STYLES.index("dawdler")) & wander,
-            (style == STYLES.index("waiter")) & waiting,
-        ],
-        [attack, to_treasure, flee, random_move, _NOOP],
-        run,
-    ).astype(np.int64)
+
+def _wait(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
+    return (view.keys == 0) & (view.locked >= 0), np.full(len(view.player), _NOOP)
+
+
+# style → (when it departs from running, what it does then); the runner has no rule of its own
+_RULES = {"fighter": _fight, "looter": _loot, "evader": _evade, "dawdler": _dawdle, "waiter": _wait}
+
+
+def player_actions(bank: ArenaBank, view: PlayerView) -> np.ndarray:
+    """Each env's player action (Action codes). Each style's rule runs only on the envs of that style."""
+    action = _run(bank, view)
+    for name, rule in _RULES.items():
+        rows = np.flatnonzero(view.style == STYLES.index(name))
+        if len(rows):
+            departs, choice = rule(bank, view.rows(rows))
+            action[rows] = np.where(departs, choice, action[rows])
+    return action
