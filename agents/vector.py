@@ -129,7 +129,7 @@ class BatchedNpcEnv:
         self.agent, self.agent_health, self.cooldown = z(n, np.int64), z(n, np.int64), z(n, np.int64)
         self.alive, self.alerted, self.sees = z(n, bool), z(n, bool), z(n, bool)
         self.carried, self.home = z(n, np.int64), z(n, np.int64)
-        self.key, self.locked = z(n, np.int64), z(n, np.int64)
+        self.key = z(n, np.int64)
         self.treasures = z((n, self._arena_treasures.shape[1]), np.int64)
         self.tally = Tally.zeros(n)
 
@@ -175,7 +175,7 @@ class BatchedNpcEnv:
         self.agent[m], self.agent_health[m], self.cooldown[m] = draw.spawn, self.max_health, 0
         self.alive[m], self.alerted[m], self.sees[m], self.carried[m] = True, False, False, 0
         self.home[m] = draw.spawn
-        self.key[m], self.locked[m] = self._arena_key[a], self._arena_locked[a]
+        self.key[m] = self._arena_key[a]
         self.treasures[m] = self._arena_treasures[a]
         self.tally.reset(m)
         self._advance(m)
@@ -259,13 +259,19 @@ class BatchedNpcEnv:
             keys=self.keys[rows],
             exit=self._arena_exit[self.arena[rows]],
             key=self.key[rows],
-            locked=self.locked[rows],
+            locked=self._closed_door(rows),
             treasures=self.treasures[rows],
             agent=self.agent[rows],
             agent_enemy=self.alive[rows] & (not self.companion),
             agent_seen=self.alive[rows] & self.sees[rows],
             noise=player_noise(self.seed[rows], self.tick[rows] + 1),
         )
+
+    def _closed_door(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The arena's locked door while it is still closed (its table is the arena's first), else -1."""
+        arena = self.arena[rows]
+        closed = self.table[rows] == self.bank.base[arena]
+        return np.where(closed, self._arena_locked[arena], -1)
 
     def _player_actions(self, m: np.ndarray) -> np.ndarray:
         """The scripted players' actions; only the envs of `m` are decided when they are few (new episodes)."""
@@ -306,7 +312,6 @@ class BatchedNpcEnv:
         opening = moving & (tile == _LOCKED) & (self.keys > 0)
         self.keys -= opening
         self.table += opening
-        np.copyto(self.locked, -1, where=opening)
         walking = moving & (tile != _LOCKED) & _at(b.walk_cell, self.table, safe_target)
         np.copyto(self.player, target, where=walking)
         walking |= swap  # a swap enters the cell like a step

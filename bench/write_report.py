@@ -16,7 +16,9 @@ NOTES = {
     "steps each per rollout, 32,768 steps): DummyVecEnv over the single env (the World) against our VecEnv; goal "
     ">= 2x, with the env under 10% of training time.",
     "sim": "Baseline: the same World with a fresh BFS for every NPC turn instead of one cached distance field per "
-    "tick. The cache changes little at this NPC count: the simulation is already cheap next to rendering.",
+    "tick. The cache changes little at this NPC count: the simulation is already cheap next to rendering. Since NPCs "
+    "have roles, every NPC turn also observes the paths to the keys and home (about 45,800 steps/s before, on this "
+    "machine).",
     "levels": "Baseline: WaveFunctionCollapse (overlapping model, N=2) on the same corpus. Both sides frame the rooms "
     "with the same door conditions, check them with the solver and repair the unplayable ones (CP-SAT). Goals: "
     ">= 1,000 playable rooms/s batched on 2 CPU cores, <= 10 ms for one room.",

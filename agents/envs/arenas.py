@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.level import Legend, Level, LevelMeta, Semantic, Spawn
-from engine.sim.grid import STEPS, WALKABLE_LUT, bfs_distances
+from engine.sim.grid import STEPS, WALKABLE_LUT, bfs_distances, line_cells
 from engine.sim.policy import Role
 
 ARENA_W, ARENA_H = 16, 11
@@ -103,7 +103,7 @@ def _sight_lines(height: int, width: int) -> np.ndarray:
         row = []
         for dst in range(cells):
             x1, y1 = dst % width, dst // width
-            between = _bresenham_between(x0, y0, x1, y1)
+            between = list(line_cells(x0, y0, x1, y1))
             longest = max(longest, len(between))
             row.append(between)
         lines.append(row)
@@ -112,24 +112,6 @@ def _sight_lines(height: int, width: int) -> np.ndarray:
         for d, between in enumerate(row):
             table[s, d, : len(between)] = [y * width + x for x, y in between]
     return table
-
-
-def _bresenham_between(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
-    # The same walk as engine.sim.grid.line_of_sight, recording the cells it tests.
-    dx, dy = abs(x1 - x0), -abs(y1 - y0)
-    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-    err, x, y, out = dx + dy, x0, y0, []
-    while (x, y) != (x1, y1):
-        e2 = 2 * err
-        if e2 >= dy:
-            err += dy
-            x += sx
-        if e2 <= dx:
-            err += dx
-            y += sy
-        if (x, y) != (x1, y1):
-            out.append((x, y))
-    return out
 
 
 def all_pairs_distances(walkable: np.ndarray) -> np.ndarray:

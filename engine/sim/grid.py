@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -103,8 +103,8 @@ def shortest_path(
     return path
 
 
-def line_of_sight(blocks: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
-    """True when no blocking cell lies strictly between the two cells on the Bresenham line."""
+def line_cells(x0: int, y0: int, x1: int, y1: int) -> Iterator[tuple[int, int]]:
+    """The cells strictly between two cells on their Bresenham line, from the first toward the second."""
     dx, dy = abs(x1 - x0), -abs(y1 - y0)
     sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
     err = dx + dy
@@ -117,6 +117,10 @@ def line_of_sight(blocks: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> boo
         if e2 <= dx:
             err += dx
             y += sy
-        if (x, y) != (x1, y1) and blocks[y, x]:
-            return False
-    return True
+        if (x, y) != (x1, y1):
+            yield x, y
+
+
+def line_of_sight(blocks: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
+    """True when no blocking cell lies strictly between the two cells on the Bresenham line."""
+    return not any(blocks[y, x] for x, y in line_cells(x0, y0, x1, y1))

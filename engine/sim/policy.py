@@ -59,7 +59,7 @@ class NpcObservation:
 
     `local_tiles` holds semantic codes with items and other NPCs drawn in, but not the player: the player is
     `player_offset`, given only while the NPC sees them. The `toward_*` fields are the first move of a shortest
-    hazard-free path: to the player while an enemy is alerted (a friend always knows), to the nearest key on the
+    hazard-free path: to the player while the NPC is alerted (a companion always knows), to the nearest key on the
     floor, and back home (the NPC's spawn cell, a guard's post). `noise` is a deterministic 64-bit random
     number for this NPC and tick, so stochastic scripted policies need no state of their own and a saved game
     replays exactly.

@@ -440,8 +440,9 @@ class World:
         for other in self.npcs:
             if other.alive and other is not npc and abs(other.x - npc.x) <= r and abs(other.y - npc.y) <= r:
                 window[other.y - npc.y + r, other.x - npc.x + r] = other.kind.code
-        # Enemies track the player only while alerted; a friend always knows where the player is.
-        knows = npc.alerted or npc.kind is Semantic.NPC
+        # NPCs track the player only while alerted, except a companion, which always knows where the player is.
+        # (A search from the player each time they move: only the NPCs that use it pay for it.)
+        knows = npc.alerted or npc.role is Role.COMPANION
         keys = tuple(sorted(pos for pos, kind in self.items.items() if kind is Semantic.KEY))
         noise = _splitmix64(self.seed * 0x100000001B3 ^ self.tick * 0x9E3779B1 ^ npc.id)
         return NpcObservation(
