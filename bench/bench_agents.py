@@ -21,7 +21,7 @@ from agents.vector import BatchedNpcEnv, NpcVecEnv
 
 SINGLE_STEPS = 20_000
 BATCH = 4096
-BATCH_STEPS = 40
+BATCH_STEPS = 200
 PPO_ENVS = 128  # the training script's defaults: 128 envs, 64 steps each per rollout
 PPO_STEPS = 32_768
 
@@ -41,8 +41,8 @@ def single_env_runner(make_env, n_actions: int):
     return work
 
 
-def batched_runner(role: str):
-    env = BatchedNpcEnv(role, BATCH, num_levels=200)
+def batched_runner(role: str, backend: str = "numba"):
+    env = BatchedNpcEnv(role, BATCH, num_levels=200, backend=backend)
     env.reset(np.arange(BATCH))
     actions = np.random.default_rng(0).integers(0, 5, (BATCH_STEPS, BATCH))
 
@@ -110,6 +110,14 @@ def main() -> None:
                 goal_ratio=150,
             )
         )
+    results.append(
+        compare(
+            f"hunter VecEnv x{BATCH}: numpy backend vs numba backend",
+            "steps/s",
+            batched_runner("hunter", "numpy"),
+            batched_runner("hunter", "numba"),
+        )
+    )
     results.append(
         compare(
             "Hunter single env (World) vs MiniGrid",

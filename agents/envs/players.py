@@ -33,18 +33,17 @@ _U64 = np.uint64
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
-    """The sim's splitmix64 over uint64 arrays (wrapping arithmetic), for deterministic per-tick noise."""
-    with np.errstate(over="ignore"):
-        x = x.astype(_U64) + _U64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
-        return x ^ (x >> _U64(31))
+    """The sim's splitmix64 over uint64 arrays, for deterministic per-tick noise. Array arithmetic wraps
+    silently (only numpy scalars warn), so inputs are made arrays first."""
+    x = np.asarray(x).astype(_U64) + _U64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return x ^ (x >> _U64(31))
 
 
 def player_noise(episode_seed: np.ndarray, tick: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        mixed = (episode_seed.astype(_U64) * _U64(0x100000001B3)) ^ (tick.astype(_U64) * _U64(0x9E3779B1))
-    return splitmix64(mixed ^ _U64(0xB0B))
+    seed, tick = np.asarray(episode_seed).astype(_U64), np.asarray(tick).astype(_U64)
+    return splitmix64((seed * _U64(0x100000001B3)) ^ (tick * _U64(0x9E3779B1)) ^ _U64(0xB0B))
 
 
 @dataclass

@@ -41,13 +41,15 @@ class Tally:
         return cls(**{f.name: np.zeros(n, np.int64 if f.name in ints else bool) for f in fields(cls)})
 
     def copy(self) -> Tally:
-        return Tally(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+        return Tally(**{name: getattr(self, name).copy() for name in _TALLY_FIELDS})
 
-    def reset(self, mask: np.ndarray) -> None:
-        for f in fields(self):
-            getattr(self, f.name)[mask] = 0
+    def reset(self, envs: np.ndarray) -> None:
+        """Zero the tallies of `envs` (a mask or row indices)."""
+        for name in _TALLY_FIELDS:
+            getattr(self, name)[envs] = 0
 
 
+_TALLY_FIELDS = tuple(f.name for f in fields(Tally))  # dataclasses.fields is slow for a per-step loop
 FOLLOW_RANGE = 4
 
 
@@ -135,8 +137,8 @@ class Episodes:
 
 
 def episode_seed(base_seed: np.ndarray, episode: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return splitmix64(base_seed.astype(_U64) * _U64(0xD1B54A32D192ED03) ^ episode.astype(_U64)) >> _U64(1)
+    base, episode = np.asarray(base_seed).astype(_U64), np.asarray(episode).astype(_U64)
+    return splitmix64(base * _U64(0xD1B54A32D192ED03) ^ episode) >> _U64(1)  # arrays wrap silently
 
 
 def draw_episodes(
@@ -148,20 +150,34 @@ def draw_episodes(
 ) -> Episodes:
     """Arena, player style and spawn cell for each env's episode, from its seed and episode number alone."""
     seed = episode_seed(base_seed, episode)
-    n_arenas = len(bank.arenas)
-    arena = (splitmix64(seed ^ _U64(1)) % _U64(n_arenas)).astype(np.int64)
-    weights = np.array([float(styles.get(name, 0.0)) for name in STYLES])
-    if weights.sum() <= 0 or (weights < 0).any():
-        raise ValueError(f"styles: expected non-negative weights over {STYLES}, got {dict(styles)}")
-    cumulative = np.cumsum(weights / weights.sum())
-    u = (splitmix64(seed ^ _U64(2)) >> _U64(11)).astype(np.float64) / float(1 << 53)
-    style = np.minimum(np.searchsorted(cumulative, u, side="right"), len(STYLES) - 1)
+    # three independent draws per episode (arena, style, spawn), hashed in one call
+    arena_bits, style_bits, spawn_bits = splitmix64(seed[:, None] ^ _DRAW_SALTS).T
+    arena = (arena_bits % _U64(len(bank.arenas))).astype(np.int64)
+    u = (style_bits >> _U64(11)).astype(np.float64) / float(1 << 53)
+    style = np.minimum(np.searchsorted(_cumulative(styles), u, side="right"), len(STYLES) - 1)
     eligible = (bank.spawn_distance[arena] >= spawn_min_distance).sum(axis=1)
     eligible = np.where(
         eligible > 0, eligible, bank.spawn_count[arena]
     )  # too far for this arena: any spawn cell
-    pick = (splitmix64(seed ^ _U64(3)) % eligible.astype(_U64)).astype(np.int64)
+    pick = (spawn_bits % eligible.astype(_U64)).astype(np.int64)
     return Episodes(seed=seed, arena=arena, style=style.astype(np.int64), spawn=bank.spawn[arena, pick])
+
+
+_DRAW_SALTS = np.array([1, 2, 3], _U64)
+
+
+def _cumulative(styles: Mapping[str, float]) -> np.ndarray:
+    """The style weights' cumulative distribution over STYLES (validated)."""
+    key = tuple(float(styles.get(name, 0.0)) for name in STYLES)
+    if key not in _CUMULATIVE:
+        weights = np.array(key)
+        if weights.sum() <= 0 or (weights < 0).any():
+            raise ValueError(f"styles: expected non-negative weights over {STYLES}, got {dict(styles)}")
+        _CUMULATIVE[key] = np.cumsum(weights / weights.sum())
+    return _CUMULATIVE[key]
+
+
+_CUMULATIVE: dict[tuple[float, ...], np.ndarray] = {}
 
 
 CURRICULUM_PARAMS = ("styles", "spawn_min_distance")
