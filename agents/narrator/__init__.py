@@ -1,0 +1,1 @@
+"""The interactive narrator: its lines (text.py) in English and Simplified Chinese."""
