@@ -1,1 +1,2 @@
-"""The interactive narrator: its lines (text.py) in English and Simplified Chinese."""
+"""The interactive narrator: story beats read from the World (beats.py) and its lines in English and Simplified
+Chinese (text.py)."""
