@@ -27,16 +27,6 @@ import numpy as np
 
 from engine.level import Semantic
 from engine.sim import events as sim
-from engine.sim.events import (
-    DamageTaken,
-    Death,
-    Event,
-    ExitReached,
-    KeyHandedOver,
-    KeyPicked,
-    NpcSawPlayer,
-    TreasureFound,
-)
 from engine.sim.grid import UNREACHED, bfs_distances
 from engine.sim.world import World
 
@@ -66,7 +56,7 @@ class BeatTracker:
         self._to_objective: np.ndarray | None = None
         self._to_exit: np.ndarray | None = None
 
-    def update(self, world: World, events: list[Event]) -> list[str]:
+    def update(self, world: World, events: list[sim.Event]) -> list[str]:
         beats: list[str] = []
         if not self.started:
             self.started = True
@@ -74,20 +64,20 @@ class BeatTracker:
         p = world.player
         for event in events:
             match event:
-                case KeyPicked(by=sim.PLAYER_ID) | KeyHandedOver() if not self.had_key:
+                case sim.KeyPicked(by=sim.PLAYER_ID) | sim.KeyHandedOver() if not self.had_key:
                     self.had_key = True
                     beats.append("first_key")
-                case NpcSawPlayer(npc_kind="enemy", distance=d) if d <= AMBUSH_RANGE:
+                case sim.NpcSawPlayer(npc_kind="enemy", distance=d) if d <= AMBUSH_RANGE:
                     if world.tick - self.last_sighting > AMBUSH_QUIET:
                         beats.append("ambush")
                     self.last_sighting = world.tick
-                case NpcSawPlayer(npc_kind="enemy"):
+                case sim.NpcSawPlayer(npc_kind="enemy"):
                     self.last_sighting = world.tick
-                case DamageTaken(target=sim.PLAYER_ID, amount=a, health_left=h) if (
+                case sim.DamageTaken(target=sim.PLAYER_ID, amount=a, health_left=h) if (
                     h + a > LOW_HEALTH >= h > 0
                 ):
                     beats.append("low_health")
-                case TreasureFound():
+                case sim.TreasureFound():
                     beats.append("treasure")
         door = self._locked_door_met(world)
         if door is not None:
@@ -103,9 +93,9 @@ class BeatTracker:
             beats.append("near_exit")
         for event in events:
             match event:
-                case ExitReached():
+                case sim.ExitReached():
                     beats.append("victory")
-                case Death(entity=sim.PLAYER_ID):
+                case sim.Death(entity=sim.PLAYER_ID):
                     beats.append("death")
         return beats
 
