@@ -59,11 +59,11 @@ MAX_ENVS = 65_536
 BACKENDS = ("numba", "numpy")
 _HAZARD, _EXIT, _LOCKED = Semantic.HAZARD.code, Semantic.EXIT.code, Semantic.LOCKED_DOOR.code
 _KEY, _TREASURE, _VOID = Semantic.KEY.code, Semantic.TREASURE.code, Semantic.VOID.code
-_RUNNING, _WON, _DIED = 0, 1, 2
+# the backends share one state, so one set of codes
+_RUNNING, _WON, _DIED = vector_kernels.RUNNING, vector_kernels.WON, vector_kernels.DIED
 # each code's one-hot row as one 32-byte item: a window encodes with a single flat take
 _ONE_HOT_ROWS = np.ascontiguousarray(ONE_HOT).view(np.dtype((np.void, ONE_HOT.shape[1] * 4))).reshape(-1)
-# Action code → index into STEPS (UP, DOWN, LEFT, RIGHT); -1 for staying put
-_STEP_OF_ACTION = np.array([-1, 0, 1, 2, 3, -1], dtype=np.int64)
+_STEP_OF_ACTION = vector_kernels.STEP_OF_ACTION
 # (dx, dy) by STEPS index + 1; index 0 is "no step"
 _DX = np.array([0, *(dx for dx, _ in STEPS)], dtype=np.int64)
 _DY = np.array([0, *(dy for _, dy in STEPS)], dtype=np.int64)

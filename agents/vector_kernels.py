@@ -29,6 +29,9 @@ from engine.sim.world import CHASE_RADIUS, INVULNERABLE_TICKS, PLAYER_MAX_HEALTH
 _HAZARD, _EXIT, _LOCKED = Semantic.HAZARD.code, Semantic.EXIT.code, Semantic.LOCKED_DOOR.code
 _KEY, _TREASURE = Semantic.KEY.code, Semantic.TREASURE.code
 RUNNING, WON, DIED = 0, 1, 2
+"""episode outcomes, as both backends store them"""
+STEP_OF_ACTION = np.array([-1, 0, 1, 2, 3, -1], dtype=np.int64)
+"""Action code → index into STEPS (UP, DOWN, LEFT, RIGHT); -1 for staying put (NOOP, INTERACT)"""
 _NOOP = int(Action.NOOP)
 _CHANNELS = ONE_HOT.shape[1]
 _WINDOW = 2 * OBS_RADIUS + 1
@@ -139,12 +142,6 @@ def _chebyshev(r: Rules, a: int, b: int) -> int:
 @_jit
 def _manhattan(r: Rules, a: int, b: int) -> int:
     return abs(r.x[a] - r.x[b]) + abs(r.y[a] - r.y[b])
-
-
-@_jit
-def _step_of_action(action: int) -> int:
-    """Action code → index into STEPS, -1 for staying put (NOOP, INTERACT)."""
-    return action - 1 if 1 <= action <= 4 else -1
 
 
 # ---------------------------------------------------------------------------------------------- players
@@ -308,7 +305,7 @@ def _record_outcome(s: State, i: int) -> None:
 @_jit
 def begin_tick(r: Rules, s: State, i: int) -> None:
     """The player's turn (World._player_turn, for the moves a scripted player makes)."""
-    step = _step_of_action(player_action(r, s, i))
+    step = STEP_OF_ACTION[player_action(r, s, i)]
     s.tick[i] += 1
     s.ticks[i] += 1
     target = _step_target(r, s.player[i], step)
@@ -391,7 +388,7 @@ def end_tick(r: Rules, s: State, i: int, action: int) -> None:
 
 @_jit
 def _npc_move(r: Rules, s: State, i: int, action: int) -> None:
-    target = _step_target(r, s.agent[i], _step_of_action(action))
+    target = _step_target(r, s.agent[i], STEP_OF_ACTION[action])
     if target < 0:
         return
     t = s.table[i]
