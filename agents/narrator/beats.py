@@ -16,8 +16,8 @@ turns that into the ten beats of `agents.narrator.text.BEATS`, each fired once p
 | victory | the player reaches the exit |
 | death | the player dies |
 
-The objective is the one the scripted player pursues: the exit when it can be reached; else a locked door
-while holding a key; else the nearest key. "Closer" is the walking distance to it, so backtracking for a key
+The objective is the one the scripted player pursues (`engine.sim.objective`): the exit when it can be
+reached; else a locked door while holding a key; else the nearest key. "Closer" is the walking distance to it, so backtracking for a key
 is progress as soon as the key becomes the objective.
 """
 
@@ -28,6 +28,7 @@ import numpy as np
 from engine.level import Semantic
 from engine.sim import events as sim
 from engine.sim.grid import UNREACHED, bfs_distances
+from engine.sim.objective import objective_groups
 from engine.sim.world import World
 
 LOW_HEALTH = 3
@@ -35,7 +36,7 @@ NEAR_EXIT = 4
 LOST_TICKS = 64  # eight seconds at 8 ticks/s without getting any closer
 AMBUSH_RANGE = 5
 AMBUSH_QUIET = 40  # five seconds unseen before a sighting counts as a new ambush
-_LOCKED, _EXIT = Semantic.LOCKED_DOOR.code, Semantic.EXIT.code
+_LOCKED = Semantic.LOCKED_DOOR.code
 _NEIGHBOURS = ((0, -1), (0, 1), (-1, 0), (1, 0))
 
 
@@ -116,15 +117,10 @@ class BeatTracker:
             return
         self._field_key = key
         walk = world.walkable()
-        exits = list(zip(*np.nonzero((world.terrain == _EXIT).T), strict=True))
+        exits, locked, keys = objective_groups(world)
         self._to_exit = bfs_distances(walk, exits)
         p = world.player
-        if self._to_exit[p.y, p.x] != UNREACHED:
-            goals = exits
-        else:
-            locked = list(zip(*np.nonzero((world.terrain == _LOCKED).T), strict=True))
-            keys = [pos for pos, kind in world.items.items() if kind is Semantic.KEY]
-            goals = locked if p.keys > 0 and locked else keys
+        goals = exits if self._to_exit[p.y, p.x] != UNREACHED else locked or keys
         # a locked door is not walkable; the walk ends beside it, which counts as reaching it
         self._to_objective = bfs_distances(walk | (world.terrain == _LOCKED), goals)
         self.best_distance = None  # a new objective: progress is measured afresh

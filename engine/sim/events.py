@@ -74,3 +74,38 @@ class Death(Event):
 
     entity: int
     kind: str
+
+
+@dataclass(frozen=True)
+class PickupTaken(Event):
+    """The player took a pickup the narrator placed (`kind`: "potion" or "lantern")."""
+
+    x: int
+    y: int
+    kind: str
+    health: int
+
+
+@dataclass(frozen=True)
+class HitBlocked(Event):
+    """The player's shield took a hit instead of them."""
+
+    source: str
+    shield_left: int
+
+
+@dataclass(frozen=True)
+class NpcSummoned(Event):
+    """An NPC entered mid-run (a wave of enemies the narrator called)."""
+
+    npc_id: int
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
+class NarratorIntervened(Event):
+    """The narrator acted (`intervention` names it); `applied` is False when it had nothing to change."""
+
+    intervention: str
+    applied: bool

@@ -25,12 +25,15 @@ from engine.sim.events import (
     DoorOpened,
     Event,
     ExitReached,
+    HitBlocked,
     KeyHandedOver,
     KeyPicked,
     NpcSawPlayer,
+    PickupTaken,
     TreasureFound,
 )
 from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances, line_of_sight, step_towards
+from engine.sim.objective import path_to_objective
 from engine.sim.policy import (
     GUARD_ZONE_RADIUS,
     MOVES,
@@ -53,7 +56,10 @@ INVULNERABLE_TICKS = TICKS_PER_SECOND  # one second of grace after each hit
 ENEMY_MOVE_PERIOD = 2  # enemies move every other tick: half the player's speed
 NPC_MOVE_PERIOD = 3
 COMPANION_MOVE_PERIOD = 1  # a companion keeps pace with the player
-SNAPSHOT_VERSION = 2
+POTION_HEAL = 3
+MIN_DIFFICULTY, MAX_DIFFICULTY = -2, 2
+"""the narrator's difficulty nudges: each step changes enemies' sight by 2 cells, and their speed at the ends"""
+SNAPSHOT_VERSION = 3
 
 _MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
 _SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
@@ -72,6 +78,13 @@ class Outcome(StrEnum):
     DIED = "died"
 
 
+class Pickup(StrEnum):
+    """Things only the narrator places (not level content, so not in the Level's semantics)."""
+
+    POTION = "potion"  # heals POTION_HEAL
+    LANTERN = "lantern"  # shows the way to the objective for the rest of the run
+
+
 @dataclass
 class Player:
     x: int
@@ -85,6 +98,8 @@ class Player:
     prev_x: int = 0
     prev_y: int = 0
     bumped: int = 0  # the friendly NPC the player bumped into last tick (0: none): a second bump swaps places
+    shield: int = 0  # hits absorbed before health is lost (the narrator's encouragement)
+    lantern: bool = False  # carries a lantern: the way to the objective is always shown
 
 
 @dataclass
@@ -109,6 +124,7 @@ class Npc:
     home_y: int = 0
     zone_radius: int = GUARD_ZONE_RADIUS
     keys: int = 0  # keys a companion carries to the player
+    revealed_until: int = 0  # the narrator pointed this NPC out to the player until this tick
 
 
 PolicyFactory = Callable[[Npc], Policy]
@@ -153,6 +169,12 @@ class World:
         self.terrain = level.semantic_grid().copy()
         self.items: dict[tuple[int, int], Semantic] = {}
         self.npcs: list[Npc] = []
+        # What the narrator changes (engine.sim.interventions): pickups it placed, treasure it pointed out,
+        # the tick until which its hint shows the way, and its difficulty nudge.
+        self.pickups: dict[tuple[int, int], Pickup] = {}
+        self.marked: set[tuple[int, int]] = set()
+        self.guide_until = 0
+        self.difficulty = 0
 
         starts = [(x, y) for x, y in level.positions_of(Semantic.START)]
         starts += [(s.x, s.y) for s in level.spawns if s.kind is Semantic.START]
@@ -200,6 +222,9 @@ class World:
         self._policy_factory = policies
         self._mid_tick = False
         self._policies = {npc.id: policies(npc) for npc in self.npcs}
+        self.initial_npcs = len(self.npcs)  # those with higher ids entered mid-run
+        self._guide_key: tuple[int, ...] | None = None
+        self._guide: list[tuple[int, int]] = []
         self._terrain_changed()
 
     # ------------------------------------------------------------------------------------------ queries
@@ -219,6 +244,10 @@ class World:
         """The current walkability mask (doors opened so far included). Read-only view."""
         return self._walkable
 
+    def sight_blockers(self) -> np.ndarray:
+        """Cells that block sight now (walls, closed locked doors, void). Read-only view."""
+        return self._blocks_sight
+
     def npc_at(self, x: int, y: int) -> Npc | None:
         for npc in self.npcs:
             if npc.alive and npc.x == x and npc.y == y:
@@ -227,6 +256,64 @@ class World:
 
     def living_npcs(self) -> list[Npc]:
         return [n for n in self.npcs if n.alive]
+
+    @property
+    def guide_shown(self) -> bool:
+        """Whether the way to the objective is shown now (a recent hint, or the lantern)."""
+        return self.player.lantern or self.tick < self.guide_until
+
+    def guide_path(self) -> list[tuple[int, int]]:
+        """The way to the objective the narrator shows (engine.sim.objective), cached until the player, the
+        doors or the items change; [] while no guide is shown."""
+        if not self.guide_shown:
+            return []
+        p = self.player
+        key = (p.x, p.y, p.keys, self.terrain_version, len(self.items))
+        if key != self._guide_key:
+            self._guide, self._guide_key = path_to_objective(self), key
+        return self._guide
+
+    def move_period(self, npc: Npc) -> int:
+        """Ticks between the NPC's moves: enemies slow down when the narrator eases the game, and at the
+        hardest setting those slower than the player speed up by one."""
+        if npc.kind is not Semantic.ENEMY:
+            return npc.move_period
+        if self.difficulty >= MAX_DIFFICULTY:
+            return max(1, npc.move_period - 1)
+        return npc.move_period + max(0, -self.difficulty)
+
+    def sight_radius(self, npc: Npc) -> int:
+        """How far the NPC sees: an enemy's sight grows or shrinks by 2 cells per difficulty step."""
+        if npc.kind is not Semantic.ENEMY:
+            return SIGHT_RADIUS
+        return max(3, SIGHT_RADIUS + 2 * self.difficulty)
+
+    def spawn_npc(self, kind: Semantic, role: Role, x: int, y: int, *, alerted: bool = False) -> Npc:
+        """Bring a new NPC into the run at (x, y), acting through the World's policy table."""
+        if not (self.in_bounds(x, y) and self._walkable[y, x]) or self.npc_at(x, y) is not None:
+            raise ValueError(f"spawn_npc: ({x}, {y}) is not a free walkable cell")
+        health = ENEMY_HEALTH if kind is Semantic.ENEMY else NPC_HEALTH
+        period = {Role.COMPANION: COMPANION_MOVE_PERIOD, Role.VILLAGER: NPC_MOVE_PERIOD}.get(
+            role, ENEMY_MOVE_PERIOD
+        )
+        npc = Npc(
+            id=len(self.npcs) + 1,
+            kind=kind,
+            x=x,
+            y=y,
+            health=health,
+            move_period=period,
+            alerted=alerted,
+            prev_x=x,
+            prev_y=y,
+            role=role,
+            max_health=health,
+            home_x=x,
+            home_y=y,
+        )
+        self.npcs.append(npc)
+        self._policies[npc.id] = self._policy_factory(npc)
+        return npc
 
     # ------------------------------------------------------------------------------------------ stepping
 
@@ -317,6 +404,14 @@ class World:
         elif item is Semantic.TREASURE:
             p.treasure += 1
             events.append(TreasureFound(self.tick, p.x, p.y, p.treasure))
+        self.marked.discard((p.x, p.y))
+        pickup = self.pickups.pop((p.x, p.y), None)
+        if pickup is Pickup.POTION:
+            p.health = min(p.max_health, p.health + POTION_HEAL)
+        elif pickup is Pickup.LANTERN:
+            p.lantern = True
+        if pickup is not None:
+            events.append(PickupTaken(self.tick, p.x, p.y, pickup.value, p.health))
         tile = self.terrain[p.y, p.x]
         if tile == _HAZARD:
             self._hurt_player(1, "hazard", events)
@@ -327,6 +422,11 @@ class World:
     def _hurt_player(self, amount: int, source: str, events: list[Event]) -> None:
         p = self.player
         if p.invulnerable > 0:
+            return
+        if p.shield > 0:
+            p.shield -= 1
+            p.invulnerable = INVULNERABLE_TICKS
+            events.append(HitBlocked(self.tick, source, p.shield))
             return
         p.health = max(0, p.health - amount)
         p.invulnerable = INVULNERABLE_TICKS
@@ -351,7 +451,7 @@ class World:
             if npc.cooldown > 0:
                 npc.cooldown -= 1
                 continue
-            npc.cooldown = npc.move_period - 1
+            npc.cooldown = self.move_period(npc) - 1
             chosen = npc_actions.get(npc.id)
             action = Action(chosen if chosen is not None else self._policies[npc.id].act(self.observe(npc)))
             if action in MOVES:
@@ -392,7 +492,7 @@ class World:
         """Whether the NPC sees the player now; emits NpcSawPlayer when it first does. The World calls this at
         the start of each NPC's turn; an RL env calls it before observing its NPC between the tick halves."""
         p = self.player
-        near = max(abs(npc.x - p.x), abs(npc.y - p.y)) <= SIGHT_RADIUS
+        near = max(abs(npc.x - p.x), abs(npc.y - p.y)) <= self.sight_radius(npc)
         sees = near and line_of_sight(self._blocks_sight, npc.x, npc.y, p.x, p.y)
         if sees and not npc.sees_player:
             events.append(
@@ -492,13 +592,17 @@ class World:
             "player": asdict(self.player),
             "npcs": [{**asdict(n), "kind": n.kind.value, "role": n.role.value} for n in self.npcs],
             "items": sorted([x, y, kind.value] for (x, y), kind in self.items.items()),
+            "pickups": sorted([x, y, kind.value] for (x, y), kind in self.pickups.items()),
+            "marked": sorted([x, y] for x, y in self.marked),
+            "guide_until": self.guide_until,
+            "difficulty": self.difficulty,
         }
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any], policies: PolicyFactory = scripted_policies) -> World:
         """Rebuild a World from `snapshot()`; raises KeyError/ValueError/TypeError on a malformed one."""
-        if data["version"] not in (1, SNAPSHOT_VERSION):
-            raise ValueError(f"snapshot version {data['version']} is not 1 or {SNAPSHOT_VERSION}")
+        if data["version"] not in range(1, SNAPSHOT_VERSION + 1):
+            raise ValueError(f"snapshot version {data['version']} is not 1 to {SNAPSHOT_VERSION}")
         world = cls(level_from_dict(data["level"]), seed=data["seed"], policies=policies)
         world.tick = int(data["tick"])
         world.outcome = Outcome(data["outcome"])
@@ -507,6 +611,11 @@ class World:
         world.player = Player(**data["player"])
         world.npcs = [_npc_from_dict(n) for n in data["npcs"]]
         world.items = {(int(x), int(y)): Semantic(k) for x, y, k in data["items"]}
+        # the narrator's changes came with version 3; earlier snapshots had none
+        world.pickups = {(int(x), int(y)): Pickup(k) for x, y, k in data.get("pickups", [])}
+        world.marked = {(int(x), int(y)) for x, y in data.get("marked", [])}
+        world.guide_until = int(data.get("guide_until", 0))
+        world.difficulty = int(data.get("difficulty", 0))
         world._policies = {npc.id: policies(npc) for npc in world.npcs}
         world._terrain_changed()
         return world
@@ -534,6 +643,7 @@ __all__ = [
     "TICK_SECONDS",
     "Npc",
     "Outcome",
+    "Pickup",
     "Player",
     "PolicyFactory",
     "World",
