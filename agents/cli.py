@@ -1,4 +1,5 @@
-"""`ludoforge train npc|q` and `ludoforge npc eval`: train NPC policies and measure them on unseen levels."""
+"""`ludoforge train npc|q|narrator|narrator-q`, `ludoforge npc eval` and `ludoforge narrator eval`: train the
+NPC and narrator policies and measure them on unseen levels and held-out players."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from typing import Annotated
 import typer
 
 train_app = typer.Typer(
-    help="Train NPC policies: PPO per role, or the tabular Q-learning baseline.", no_args_is_help=True
+    help="Train policies: PPO per NPC role, the tabular Q-learning baseline, or the narrator.",
+    no_args_is_help=True,
 )
 npc_app = typer.Typer(help="NPC policies: evaluate them on unseen test levels.", no_args_is_help=True)
+narrator_app = typer.Typer(
+    help="The narrator: compare it with its baselines on held-out player types.", no_args_is_help=True
+)
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -33,6 +38,23 @@ def q(ctx: typer.Context) -> None:
     main(list(ctx.args), prog="ludoforge train q")
 
 
+@train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def narrator(ctx: typer.Context) -> None:
+    """PPO for the narrator on simulated players, exported to ONNX with a card (all options: `ludoforge train
+    narrator --help`). Example: `ludoforge train narrator --total-timesteps 150000`."""
+    from agents.train.ppo_narrator import main
+
+    main(list(ctx.args), prog="ludoforge train narrator")
+
+
+@train_app.command("narrator-q", context_settings=_PASS_THROUGH, add_help_option=False)
+def narrator_q(ctx: typer.Context) -> None:
+    """Tabular Q-learning baseline for the narrator (all options: `ludoforge train narrator-q --help`)."""
+    from agents.train.q_narrator import main
+
+    main(list(ctx.args), prog="ludoforge train narrator-q")
+
+
 @npc_app.command("eval")
 def evaluate(
     episodes: Annotated[int, typer.Option(min=20, max=10_000, help="Episodes per role and policy.")] = 200,
@@ -45,4 +67,16 @@ def evaluate(
     from agents.evaluate import write_report
 
     write_report(out, episodes, q_steps)
+    typer.echo(f"wrote {out}")
+
+
+@narrator_app.command("eval")
+def narrator_eval(
+    episodes: Annotated[int, typer.Option(min=10, max=5_000, help="Runs per held-out player type.")] = 200,
+    out: Annotated[Path, typer.Option(help="The Markdown report.")] = Path("docs/narrator_eval.md"),
+) -> None:
+    """Silent, random, rule-based, Q-learning and PPO narrators on held-out player types and unseen dungeons."""
+    from agents.narrator.evaluate import write_report
+
+    write_report(out, episodes)
     typer.echo(f"wrote {out}")

@@ -1,4 +1,5 @@
-"""Headless autoplay: the scripted player bot plays a seeded run; writes a GIF and a JSON summary."""
+"""Headless autoplay: the scripted player bot plays a seeded run, with the narrator watching; writes a GIF, a
+JSON summary and the narrator's decision log."""
 
 from __future__ import annotations
 
@@ -25,9 +26,15 @@ def use_headless_sdl() -> None:
 
 
 def run_autoplay(
-    seed: int, seconds: float, out_dir: str | Path, size: tuple[int, int] = (1280, 720)
+    seed: int,
+    seconds: float,
+    out_dir: str | Path,
+    size: tuple[int, int] = (1280, 720),
+    language: str = "en",
+    narrator: bool = True,
 ) -> dict[str, Any]:
-    """Play `seed` for at most `seconds` of game time. Writes out_dir/demo.gif and out_dir/summary.json."""
+    """Play `seed` for at most `seconds` of game time with the narrator (unless `narrator` is False) speaking
+    `language`. Writes out_dir/demo.gif, out_dir/summary.json and out_dir/narrator_log.json."""
     if not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"seconds: expected 0 < seconds <= {MAX_SECONDS}, got {seconds}")
     use_headless_sdl()
@@ -37,11 +44,13 @@ def run_autoplay(
 
     from demo_game.content import new_world, npc_policies, seed_atlas
     from demo_game.messages import message_for
+    from demo_game.narration import GameNarrator, Settings, narrator_policy
     from engine.render.pygame2d import Renderer
     from engine.sim.player_bot import PlayerBot
     from engine.sim.world import TICK_SECONDS, TICKS_PER_SECOND, Outcome
 
     out_dir = Path(out_dir)
+    settings = Settings(language=language, narrator=narrator)
     pygame.init()
     try:
         screen = pygame.display.set_mode(size)
@@ -51,7 +60,12 @@ def run_autoplay(
         art_start = time.perf_counter()
         atlas, art_problem = seed_atlas(seed)
         art_seconds = time.perf_counter() - art_start
-        renderer = Renderer(size, atlas=atlas)
+        renderer = Renderer(size, atlas=atlas, text_font=settings.font)
+        narration, narrator_problem = None, None
+        if settings.narrator:
+            policy, narrator_problem = narrator_policy(seed)
+            narration = GameNarrator(world, settings.language, policy)
+        lines: list[str] = []
         gif: list[Image.Image] = []
         event_counts: dict[str, int] = {}
         frames, render_seconds, fps = 0, 0.0, 0.0
@@ -60,10 +74,14 @@ def run_autoplay(
         hold = END_HOLD_TICKS
         for tick in tqdm(range(max_ticks), desc=f"autoplay seed {seed}", unit="tick", leave=False):
             if world.outcome is Outcome.RUNNING:
-                for event in world.step(bot.act(world)):
+                events = world.step(bot.act(world))
+                for event in events:
                     event_counts[type(event).__name__] = event_counts.get(type(event).__name__, 0) + 1
-                    if (text := message_for(event)) is not None:
+                    if narration is None and (text := message_for(event)) is not None:
                         renderer.textbox.push(text)
+                for line in narration.on_tick(events) if narration is not None else []:
+                    renderer.textbox.push(line)
+                    lines.append(line)
             else:
                 hold -= 1
             for k in range(FRAMES_PER_TICK):
@@ -93,6 +111,8 @@ def run_autoplay(
         optimize=False,
     )
     atomic_write_bytes(out_dir / "demo.gif", buf.getvalue())
+    if narration is not None:
+        narration.save_log(out_dir / "narrator_log.json")
     p = world.player
     summary = {
         "seed": seed,
@@ -115,6 +135,17 @@ def run_autoplay(
         "npc_policies": "trained" if npc_problem is None else "scripted",
         "npc_problems": npc_problem,
         "art_seconds": round(art_seconds, 2),
+        "narrator": None
+        if narration is None
+        else {
+            "language": settings.language,
+            "policy": getattr(narration.policy, "name", "unknown"),
+            "problems": narrator_problem,
+            "decisions": len(narration.log),
+            "interventions": len(narration.interventions()),
+            "lines": lines,
+            "log": str(out_dir / "narrator_log.json"),
+        },
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from agents.cli import npc_app, train_app
+from agents.cli import narrator_app, npc_app, train_app
 from demo_game.content import MAX_SEED
 from engine.errors import LudoforgeError
 from procgen.characters.cli import app as sprites_app
@@ -31,6 +31,7 @@ app.add_typer(style_app, name="style")
 app.add_typer(sprites_app, name="sprites")
 app.add_typer(train_app, name="train")
 app.add_typer(npc_app, name="npc")
+app.add_typer(narrator_app, name="narrator")
 
 SeedOption = Annotated[
     int | None, typer.Option(min=0, max=MAX_SEED, help="Dungeon seed (random if omitted).")
@@ -51,8 +52,24 @@ def play(
     out: Annotated[Path, typer.Option(help="Folder for the autoplay's demo.gif and summary.json.")] = Path(
         "out"
     ),
+    language: Annotated[
+        str | None,
+        typer.Option(help="The narrator's language: en or zh (default: the saved setting, else en)."),
+    ] = None,
+    narrator: Annotated[
+        bool | None, typer.Option("--narrator/--no-narrator", help="Whether the narrator speaks.")
+    ] = None,
 ) -> None:
-    """Play a dungeon. With no display (or --headless) a bot plays and writes a GIF and a summary."""
+    """Play a dungeon. With no display (or --headless) a bot plays and writes a GIF, a summary and the
+    narrator's log."""
+    from demo_game.narration import Settings, settings_path
+    from engine.app.saves import default_save_path
+
+    saved = Settings.load(settings_path(default_save_path()))
+    settings = Settings(
+        language=language if language is not None else saved.language,
+        narrator=narrator if narrator is not None else saved.narrator,
+    )
     if not headless and not has_display():
         typer.echo("No display found (DISPLAY and WAYLAND_DISPLAY are unset): running the headless autoplay.")
         headless = True
@@ -63,23 +80,31 @@ def play(
         typer.echo(
             f"Autoplay: seed {seed}, up to {seconds:g} s of game time -> {out}/demo.gif, {out}/summary.json"
         )
-        summary = run_autoplay(seed, seconds, out)
+        summary = run_autoplay(seed, seconds, out, language=settings.language, narrator=settings.narrator)
         typer.echo(
             f"{summary['outcome']} after {summary['game_seconds']} s, {summary['frames']} frames at "
             f"{summary['fps']} FPS; wrote {out / 'demo.gif'} and {out / 'summary.json'}"
         )
+        if (narrated := summary["narrator"]) is not None:
+            typer.echo(
+                f"narrator ({narrated['policy']}, {narrated['language']}): {narrated['interventions']} "
+                f"interventions in {narrated['decisions']} decisions; log in {narrated['log']}"
+            )
+            for line in narrated["lines"]:
+                typer.echo(f"  {line}")
         return
     from demo_game.scenes import PlayScene, TitleScene
-    from engine.app.saves import default_save_path
     from engine.app.scene import Game
 
+    if language is not None or narrator is not None:
+        settings.save(settings_path(default_save_path()))  # the title screen shows what was asked for
     game = Game()
     if seed is None:
         game.run(TitleScene())
     else:
         from demo_game.content import new_world
 
-        game.run(PlayScene(new_world(seed), default_save_path()))
+        game.run(PlayScene(new_world(seed), default_save_path(), settings))
 
 
 # `ludoforge export` is kept as a short name for `ludoforge levels export`.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -10,12 +9,9 @@ import os
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
-from engine.level import Level, Semantic, Spawn
-from engine.sim.grid import STEPS
+from engine.level import Level
 from engine.sim.world import PolicyFactory, World, scripted_policies
-from procgen.levels.dungeon import DungeonSettings, generate_dungeon
+from procgen.levels.dungeon import DungeonSettings, cast_roles, generate_dungeon
 from procgen.levels.generator import LevelGenerator
 
 MAX_SEED = 2**31 - 1
@@ -32,38 +28,6 @@ def dungeon_for_seed(seed: int, settings: DungeonSettings | None = None) -> Leve
     if not 0 <= seed <= MAX_SEED:
         raise ValueError(f"seed: expected 0..{MAX_SEED}, got {seed}")
     return generate_dungeon(seed, settings, generator=room_generator())
-
-
-GUARD_SHARE = 3
-"""one enemy in this many guards its spot; the others hunt"""
-
-
-def cast_roles(level: Level, seed: int) -> Level:
-    """Give the seed's NPCs their roles: every GUARD_SHARE-th enemy (a seeded choice) guards the spot it stands
-    on, the rest hunt, and a companion waits beside the player's start."""
-    tiles = level.tiles.copy()
-    floor_id = level.legend.id_of(Semantic.FLOOR)
-    enemies = level.positions_of(Semantic.ENEMY)
-    rng = np.random.default_rng([seed, 0xC0DE])
-    spawns = list(level.spawns)
-    for i in sorted(rng.choice(len(enemies), size=len(enemies) // GUARD_SHARE, replace=False)):
-        x, y = enemies[i]
-        tiles[y, x] = floor_id
-        spawns.append(Spawn(Semantic.ENEMY, x, y, {"role": "guard"}))
-    semantic = level.semantic_grid()
-    ((sx, sy),) = level.positions_of(Semantic.START) or [
-        (s.x, s.y) for s in level.spawns if s.kind is Semantic.START
-    ]
-    for dx, dy in STEPS:
-        x, y = sx + dx, sy + dy
-        if (
-            0 <= y < semantic.shape[0]
-            and 0 <= x < semantic.shape[1]
-            and semantic[y, x] == Semantic.FLOOR.code
-        ):
-            spawns.append(Spawn(Semantic.NPC, x, y, {"role": "companion"}))
-            break
-    return dataclasses.replace(level, tiles=tiles, spawns=tuple(spawns))
 
 
 def npc_policies() -> tuple[PolicyFactory, str | None]:

@@ -1,7 +1,9 @@
-"""The demo's scenes: title (seed field, new game, continue), play, pause, game over and victory."""
+"""The demo's scenes: title (seed field, new game, continue, narrator settings), play, pause, game over and
+victory, and the narrator's log."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from pathlib import Path
 
@@ -9,6 +11,15 @@ import pygame
 
 from demo_game.content import MAX_SEED, new_world, npc_policies, seed_atlas
 from demo_game.messages import message_for
+from demo_game.narration import (
+    LANGUAGE_NAMES,
+    ZH_FONT,
+    GameNarrator,
+    Settings,
+    log_path,
+    narrator_policy,
+    settings_path,
+)
 from engine.app.input import ActionInput
 from engine.app.saves import default_save_path, read_save, write_save
 from engine.app.scene import Scene
@@ -41,6 +52,21 @@ class TitleScene(MenuScene):
         self.save_path = save_path or default_save_path()
         self.seed_text = str(random.randrange(100000))
         self.message = message
+        try:
+            self.settings = Settings.load(settings_path(self.save_path))
+        except SaveError as e:
+            self.settings, self.message = Settings(), f"Settings reset: {e}"
+
+    def on_enter(self) -> None:
+        super().on_enter()
+        self.label_font = pygame.font.Font(str(ZH_FONT), 34)  # the language's own name may be Chinese
+
+    def _change(self, settings: Settings) -> None:
+        self.settings = settings
+        try:
+            settings.save(settings_path(self.save_path))
+        except OSError as e:
+            self.message = f"Could not save the settings: {e}"
 
     def on_event(self, event: pygame.event.Event) -> None:
         if event.type != pygame.KEYDOWN:
@@ -48,16 +74,22 @@ class TitleScene(MenuScene):
         if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
             seed = int(self.seed_text or "0")
             self._loading(f"Generating seed {seed}: dungeon rooms, tileset, cast ...")
-            self.game.show(PlayScene(new_world(seed), self.save_path))
+            self.game.show(PlayScene(new_world(seed), self.save_path, self.settings))
         elif event.key == pygame.K_BACKSPACE:
             self.seed_text = self.seed_text[:-1]
         elif event.key == pygame.K_c:
             try:
-                self.game.show(PlayScene(read_save(self.save_path, npc_policies()[0]), self.save_path))
+                world = read_save(self.save_path, npc_policies()[0])
+                self.game.show(PlayScene(world, self.save_path, self.settings))
             except SaveError as e:
                 self.message = f"Cannot continue: {e}"
         elif event.key == pygame.K_ESCAPE:
             self.game.quit()
+        elif event.key == pygame.K_l:
+            other = "zh" if self.settings.language == "en" else "en"
+            self._change(Settings(language=other, narrator=self.settings.narrator))
+        elif event.key == pygame.K_n:
+            self._change(Settings(language=self.settings.language, narrator=not self.settings.narrator))
         elif event.unicode.isdigit() and int(self.seed_text + event.unicode) <= MAX_SEED:
             self.seed_text = (self.seed_text + event.unicode).lstrip("0") or "0"
 
@@ -77,6 +109,9 @@ class TitleScene(MenuScene):
         has_save = self.save_path.exists()
         _centred(surface, self.font, "C: continue saved run", 400, TEXT if has_save else DIM)
         _centred(surface, self.font, "Esc: quit", 450)
+        narrator = "on" if self.settings.narrator else "off"
+        language = LANGUAGE_NAMES[self.settings.language]
+        _centred(surface, self.label_font, f"N: narrator {narrator}    L: language {language}", 505)
         _centred(surface, self.font, "In game: WASD/arrows move, E interact, Esc pause", 560, DIM)
         if self.message:
             small = pygame.font.Font(None, 28)
@@ -86,19 +121,26 @@ class TitleScene(MenuScene):
 class PlayScene(Scene):
     fixed_dt = TICK_SECONDS
 
-    def __init__(self, world: World, save_path: Path) -> None:
+    def __init__(self, world: World, save_path: Path, settings: Settings | None = None) -> None:
         self.world = world
         self.save_path = save_path
+        self.settings = settings or Settings()
         self.input = ActionInput()
         self.renderer: Renderer | None = None
         self.time_s = world.tick * TICK_SECONDS
+        self.narrator: GameNarrator | None = None
+        self.narrator_problem: str | None = None
+        if self.settings.narrator:
+            policy, self.narrator_problem = narrator_policy(world.seed)
+            self.narrator = GameNarrator(world, self.settings.language, policy)
 
     def on_enter(self) -> None:
         if self.renderer is None:
             atlas, problem = seed_atlas(self.world.seed)
-            self.renderer = Renderer(self.game.screen.get_size(), atlas=atlas)
-            if problem:
-                self.renderer.textbox.push(problem)
+            self.renderer = Renderer(self.game.screen.get_size(), atlas=atlas, text_font=self.settings.font)
+            for note in (problem, self.narrator_problem):
+                if note:
+                    self.renderer.textbox.push(note)
         self.input = ActionInput()  # forget keys held while paused
 
     def on_event(self, event: pygame.event.Event) -> None:
@@ -109,12 +151,21 @@ class PlayScene(Scene):
 
     def on_fixed_update(self, dt: float) -> None:
         assert self.renderer is not None
-        for event in self.world.step(self.input.next_action()):
-            if (text := message_for(event)) is not None:
-                self.renderer.textbox.push(text)
+        events = self.world.step(self.input.next_action())
+        if self.narrator is not None:
+            for line in self.narrator.on_tick(events):
+                self.renderer.textbox.push(line)
+        else:  # without the narrator, the box tells what happened in plain words
+            for event in events:
+                if (text := message_for(event)) is not None:
+                    self.renderer.textbox.push(text)
         self.time_s += dt
         if self.world.outcome is not Outcome.RUNNING:
-            self.game.show(EndScene(self.world, self.save_path))
+            if self.narrator is not None:
+                # the file is a convenience: the end screen lists the log even when it cannot be written
+                with contextlib.suppress(OSError):
+                    self.narrator.save_log(log_path(self.save_path))
+            self.game.show(EndScene(self.world, self.save_path, self.narrator))
 
     def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
         assert self.renderer is not None
@@ -153,14 +204,17 @@ class PauseScene(MenuScene):
 
 
 class EndScene(MenuScene):
-    """Victory or game over, with the run's numbers."""
+    """Victory or game over, with the run's numbers; L shows the narrator's log."""
 
-    def __init__(self, world: World, save_path: Path) -> None:
+    def __init__(self, world: World, save_path: Path, narrator: GameNarrator | None = None) -> None:
         self.world = world
         self.save_path = save_path
+        self.narrator = narrator
 
     def on_event(self, event: pygame.event.Event) -> None:
-        if event.type == pygame.KEYDOWN and event.key in (
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_l and self.narrator is not None:
+            self.game.show(NarratorLogScene(self))
+        elif event.type == pygame.KEYDOWN and event.key in (
             pygame.K_RETURN,
             pygame.K_KP_ENTER,
             pygame.K_ESCAPE,
@@ -174,4 +228,47 @@ class EndScene(MenuScene):
         p = self.world.player
         stats = f"seed {self.world.seed}   {self.world.tick * TICK_SECONDS:.0f} s   treasure {p.treasure}"
         _centred(surface, self.font, stats, 320)
-        _centred(surface, self.font, "Enter: back to the title", 420, DIM)
+        if self.narrator is not None:
+            said = len(self.narrator.interventions())
+            _centred(surface, self.font, f"The narrator intervened {said} times.  L: its log", 380)
+        _centred(surface, self.font, "Enter: back to the title", 440, DIM)
+
+
+class NarratorLogScene(MenuScene):
+    """The narrator's decisions of the run just ended, newest last; arrows scroll, Esc goes back."""
+
+    ROWS = 14
+
+    def __init__(self, end: EndScene) -> None:
+        assert end.narrator is not None
+        self.end = end
+        self.entries = end.narrator.interventions()
+        self.top = max(0, len(self.entries) - self.ROWS)
+
+    def on_enter(self) -> None:
+        super().on_enter()
+        self.small = pygame.font.Font(str(ZH_FONT), 22)
+
+    def on_event(self, event: pygame.event.Event) -> None:
+        if event.type != pygame.KEYDOWN:
+            return
+        if event.key in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER):
+            self.game.show(self.end)
+        elif event.key in (pygame.K_UP, pygame.K_w):
+            self.top = max(0, self.top - 1)
+        elif event.key in (pygame.K_DOWN, pygame.K_s):
+            self.top = min(max(0, len(self.entries) - self.ROWS), self.top + 1)
+
+    def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
+        surface.fill(BACKGROUND)
+        _centred(surface, self.font, "The narrator's decisions", 30, TITLE)
+        if not self.entries:
+            _centred(surface, self.font, "It stayed silent the whole run.", 200, DIM)
+        for row, entry in enumerate(self.entries[self.top : self.top + self.ROWS]):
+            mark = "" if entry["applied"] else "  (changed nothing)"
+            head = f"{entry['seconds']:6.1f} s  {entry['choice']}{mark}  [{', '.join(entry['beats'])}]"
+            y = 90 + row * 42
+            surface.blit(self.small.render(head, True, TEXT if entry["applied"] else DIM), (40, y))
+            line = (entry["line"] or "")[:110]
+            surface.blit(self.small.render(line, True, DIM), (60, y + 20))
+        _centred(surface, self.font, "Up/Down: scroll    Esc: back", surface.get_height() - 50, DIM)

@@ -30,10 +30,17 @@ class _Actor(nn.Module):
 
 def export_onnx(policy: Any, path: str | Path) -> Path:
     """Write the policy's actor as ONNX: input `obs` (batch, OBS_SIZE) float32, output `logits` (batch, 5)."""
+    written = write_onnx(_Actor(policy).to("cpu").eval(), OBS_SIZE, path)
+    policy.to(policy.device)
+    return written
+
+
+def write_onnx(actor: nn.Module, obs_size: int, path: str | Path) -> Path:
+    """Write `actor` (a CPU module, observation → logits) as ONNX with input `obs` (batch, obs_size) and
+    output `logits`; atomically, so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    actor = _Actor(policy).to("cpu").eval()
-    example = torch.zeros(2, OBS_SIZE)
+    example = torch.zeros(2, obs_size)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed": not ours to fix
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation chatter, not ours
@@ -49,7 +56,6 @@ def export_onnx(policy: Any, path: str | Path) -> Path:
     tmp = path.with_suffix(".onnx.tmp")
     program.save(str(tmp))
     tmp.replace(path)
-    policy.to(policy.device)
     return path
 
 

@@ -4,6 +4,7 @@ door slots, locked doors on the path and their keys placed before them. Determin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.level import Legend, Level, LevelMeta, Semantic
-from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances
+from engine.level import Legend, Level, LevelMeta, Semantic, Spawn
+from engine.sim.grid import STEPS, UNREACHED, WALKABLE_LUT, bfs_distances
 
 if TYPE_CHECKING:
     from procgen.levels.generator import LevelGenerator
@@ -305,3 +306,35 @@ def _pick(rng: np.random.Generator, cells: list[tuple[int, int]]) -> tuple[int, 
     if not cells:
         raise ValueError("rooms: a room has no reachable floor tile to place the start, exit or a key on")
     return cells[int(rng.integers(len(cells)))]
+
+
+GUARD_SHARE = 3
+"""one enemy in this many guards its spot; the others hunt"""
+
+
+def cast_roles(level: Level, seed: int) -> Level:
+    """Give the seed's NPCs their roles: every GUARD_SHARE-th enemy (a seeded choice) guards the spot it stands
+    on, the rest hunt, and a companion waits beside the player's start."""
+    tiles = level.tiles.copy()
+    floor_id = level.legend.id_of(Semantic.FLOOR)
+    enemies = level.positions_of(Semantic.ENEMY)
+    rng = np.random.default_rng([seed, 0xC0DE])
+    spawns = list(level.spawns)
+    for i in sorted(rng.choice(len(enemies), size=len(enemies) // GUARD_SHARE, replace=False)):
+        x, y = enemies[i]
+        tiles[y, x] = floor_id
+        spawns.append(Spawn(Semantic.ENEMY, x, y, {"role": "guard"}))
+    semantic = level.semantic_grid()
+    ((sx, sy),) = level.positions_of(Semantic.START) or [
+        (s.x, s.y) for s in level.spawns if s.kind is Semantic.START
+    ]
+    for dx, dy in STEPS:
+        x, y = sx + dx, sy + dy
+        if (
+            0 <= y < semantic.shape[0]
+            and 0 <= x < semantic.shape[1]
+            and semantic[y, x] == Semantic.FLOOR.code
+        ):
+            spawns.append(Spawn(Semantic.NPC, x, y, {"role": "companion"}))
+            break
+    return dataclasses.replace(level, tiles=tiles, spawns=tuple(spawns))

@@ -29,7 +29,7 @@ def test_registered_envs_pass_gymnasium_and_sb3_checks(env_id: str) -> None:
     assert env.observation_space.shape == (OBS_SIZE,)
 
 
-def test_register_envs_is_idempotent_and_lists_three_roles() -> None:
+def test_register_envs_is_idempotent_and_lists_the_roles_and_the_narrator() -> None:
     assert (
         register_envs()
         == register_envs()
@@ -37,6 +37,7 @@ def test_register_envs_is_idempotent_and_lists_three_roles() -> None:
             "ludoforge/Hunter-v0",
             "ludoforge/Guard-v0",
             "ludoforge/Companion-v0",
+            "ludoforge/Narrator-v0",
         ]
     )
 

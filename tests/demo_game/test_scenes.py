@@ -76,3 +76,52 @@ def test_finished_run_goes_to_the_end_scene(game: Game, tmp_path: Path) -> None:
     game.scene.on_draw(game.screen, 0.0)
     key(game.scene, pygame.K_RETURN)
     assert isinstance(game.scene, TitleScene)
+
+
+def test_narrator_settings_are_toggled_on_the_title_and_kept(game: Game, tmp_path: Path) -> None:
+    from demo_game.narration import Settings, settings_path
+
+    save = tmp_path / "save.json"
+    game.show(TitleScene(save))
+    assert game.scene.settings == Settings()  # English, narrator on
+    key(game.scene, pygame.K_l)
+    key(game.scene, pygame.K_n)
+    game.scene.on_draw(game.screen, 0.0)  # the language's name is drawn in Chinese
+    assert Settings.load(settings_path(save)) == Settings(language="zh", narrator=False)
+    game.show(TitleScene(save))
+    assert game.scene.settings == Settings(language="zh", narrator=False)
+    key(game.scene, pygame.K_RETURN)
+    assert isinstance(game.scene, PlayScene) and game.scene.narrator is None
+
+
+def test_broken_settings_fall_back_to_the_defaults_with_a_message(game: Game, tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text('{"language": "fr", "narrator": true}')
+    game.show(TitleScene(tmp_path / "save.json"))
+    assert game.scene.settings.language == "en"
+    assert "settings.json" in game.scene.message and "language" in game.scene.message
+
+
+def test_the_narrator_log_is_shown_after_a_run_and_saved(game: Game, tmp_path: Path) -> None:
+    import json
+
+    from demo_game.content import new_world
+    from demo_game.narration import Settings
+    from demo_game.scenes import NarratorLogScene
+    from engine.sim.player_bot import PlayerBot
+
+    play = PlayScene(new_world(11), tmp_path / "save.json", Settings(language="zh"))
+    game.show(play)
+    bot = PlayerBot()
+    while game.scene is play and play.world.tick < 3000:
+        play.input._queued = bot.act(play.world)
+        play.on_fixed_update(play.fixed_dt)
+    end = game.scene
+    assert isinstance(end, EndScene) and end.narrator is not None
+    log = json.loads((tmp_path / "narrator_log.json").read_text(encoding="utf-8"))
+    assert log["language"] == "zh" and len(log["decisions"]) == play.world.tick // 16
+    key(end, pygame.K_l)
+    assert isinstance(game.scene, NarratorLogScene)
+    game.scene.on_draw(game.screen, 0.0)
+    key(game.scene, pygame.K_DOWN)
+    key(game.scene, pygame.K_ESCAPE)
+    assert game.scene is end

@@ -12,6 +12,7 @@ SHADOW = (0, 0, 0)
 HEART_FULL = (220, 40, 50)
 HEART_EMPTY = (70, 40, 45)
 KEY_GOLD = (250, 205, 40)
+SHIELD = (150, 210, 255)
 
 
 @dataclass
@@ -22,6 +23,7 @@ class HudInfo:
     treasure: int
     seed: int
     fps: float
+    shield: int = 0
 
 
 def _heart(surface: pygame.Surface, x: int, y: int, size: int, colour: tuple[int, int, int]) -> None:
@@ -42,6 +44,8 @@ class Hud:
     def draw(self, surface: pygame.Surface, info: HudInfo) -> None:
         for i in range(info.max_health):
             _heart(surface, 16 + i * 30, 14, 24, HEART_FULL if i < info.health else HEART_EMPTY)
+        if info.shield:  # the narrator's encouragement: a ring after the hearts
+            pygame.draw.circle(surface, SHIELD, (16 + info.max_health * 30 + 12, 26), 11, 3)
         y = 48
         pygame.draw.circle(surface, KEY_GOLD, (26, y + 10), 8, 3)
         pygame.draw.rect(surface, KEY_GOLD, (33, y + 8, 16, 4))
@@ -54,10 +58,11 @@ class Hud:
 
 
 class TextBox:
-    """Recent messages in a panel at the bottom of the screen; each fades out after `seconds`."""
+    """Recent messages in a panel at the bottom of the screen; each fades out after `seconds`. `font_path`
+    is a font file with the glyphs the text needs (pygame's default font has no Chinese)."""
 
-    def __init__(self, max_lines: int = 3, seconds: float = 4.0) -> None:
-        self.font = pygame.font.Font(None, 32)
+    def __init__(self, max_lines: int = 3, seconds: float = 4.0, font_path: str | None = None) -> None:
+        self.font = pygame.font.Font(font_path, 28 if font_path else 32)
         self.seconds = seconds
         self.messages: deque[tuple[str, float]] = deque(maxlen=max_lines)
         self._now = 0.0
@@ -71,9 +76,12 @@ class TextBox:
             self.messages.popleft()
 
     def wrap(self, text: str, width: int) -> list[str]:
+        """Lines no wider than `width`: broken at spaces, or between any two characters in text written
+        without spaces (Chinese)."""
+        spaced = " " in text.strip()
         lines, line = [], ""
-        for word in text.split():
-            trial = f"{line} {word}".strip()
+        for word in text.split() if spaced else list(text.strip()):
+            trial = f"{line} {word}".strip() if spaced else line + word
             if self.font.size(trial)[0] > width and line:
                 lines.append(line)
                 line = word

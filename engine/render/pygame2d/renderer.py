@@ -13,6 +13,7 @@ from engine.level import Semantic
 from engine.render.pygame2d.atlas import TileAtlas
 from engine.render.pygame2d.camera import Camera
 from engine.render.pygame2d.hud import Hud, HudInfo, TextBox
+from engine.render.pygame2d.marks import draw_marks
 from engine.sim.policy import Action
 from engine.sim.world import World
 
@@ -24,13 +25,18 @@ _FACING_NAMES = {Action.UP: "up", Action.DOWN: "down", Action.LEFT: "left", Acti
 
 class Renderer:
     def __init__(
-        self, size: tuple[int, int] = (1280, 720), tile_px: int = 48, atlas: TileAtlas | None = None
+        self,
+        size: tuple[int, int] = (1280, 720),
+        tile_px: int = 48,
+        atlas: TileAtlas | None = None,
+        text_font: str | None = None,
     ) -> None:
+        """`text_font`: a font file for the text box, for languages pygame's default font cannot show."""
         self.atlas = atlas or TileAtlas.kenney(tile_px)
         self.tile_px = self.atlas.tile_px
         self.camera = Camera(*size)
         self.hud = Hud()
-        self.textbox = TextBox()
+        self.textbox = TextBox(font_path=text_font)
         self._world_id: int | None = None
         self._baked_version = -1
         self._baked_terrain = np.empty((0, 0), np.uint8)
@@ -117,6 +123,7 @@ class Renderer:
             sx, sy = cam.to_screen(ix * t + inset, iy * t + inset)
             if -t < sx < cam.view_w and -t < sy < cam.view_h:
                 screen.blit(self.atlas.items[kind], (sx, sy))
+        draw_marks(screen, world, cam, t, time_s)
 
         for npc in world.npcs:
             if not npc.alive:
@@ -148,6 +155,8 @@ class Renderer:
             sx, sy = cam.to_screen(px, py)
             screen.blit(frame, (sx, sy + t - frame.get_height()))
 
-        self.hud.draw(screen, HudInfo(p.health, p.max_health, p.keys, p.treasure, world.seed, fps))
+        self.hud.draw(
+            screen, HudInfo(p.health, p.max_health, p.keys, p.treasure, world.seed, fps, shield=p.shield)
+        )
         self.textbox.update(time_s)
         self.textbox.draw(screen)

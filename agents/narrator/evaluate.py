@@ -1,0 +1,196 @@
+"""Narrators on held-out player types and unseen dungeons: completion, quits, time to exit and interventions
+per minute, each as mean ± 95% CI, over the same episodes (same dungeon, player and seeds) for every
+narrator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from agents.envs.narrator_env import TEST_START_LEVEL, NarratorEnv
+from agents.evaluate import Estimate, ci95
+from agents.narrator.players import HELD_OUT_TYPES
+from engine.atomic import atomic_write_text
+
+MAX_EPISODES = 20_000
+Act = Callable[[np.ndarray], int]
+METRICS = ("completion", "quit", "died", "seconds_to_exit", "interventions_per_minute", "return")
+
+
+@dataclass(frozen=True)
+class Episode:
+    player_type: str
+    outcome: str
+    seconds: float
+    interventions: int
+    ret: float
+
+
+def play(
+    make_act: Callable[[], Act],
+    player_types: Sequence[str] = tuple(HELD_OUT_TYPES),
+    episodes: int = 100,
+    start_level: int = TEST_START_LEVEL,
+    progress: str | None = None,
+) -> list[Episode]:
+    """`episodes` runs per player type; episode k uses dungeon start_level + k and seed k, whoever narrates.
+    `make_act()` is called once per episode (a narrator with memory starts afresh)."""
+    if not 1 <= episodes <= MAX_EPISODES:
+        raise ValueError(f"episodes: expected 1..{MAX_EPISODES}, got {episodes}")
+    env = NarratorEnv(player_types=list(player_types), start_level=start_level)
+    out = []
+    bar = tqdm(
+        total=episodes * len(player_types), desc=progress or "narrator eval", disable=None, leave=False
+    )
+    for name in player_types:
+        for k in range(episodes):
+            obs, info = env.reset(seed=k, options={"player_type": name, "level": start_level + k})
+            act, ret, done = make_act(), 0.0, False
+            while not done:
+                obs, reward, terminated, truncated, info = env.step(act(obs))
+                ret += reward
+                done = terminated or truncated
+            out.append(Episode(name, info["outcome"], info["seconds"], info["interventions"], ret))
+            bar.update()
+    bar.close()
+    return out
+
+
+def summarise(episodes: Sequence[Episode]) -> dict[str, Estimate]:
+    """The table's numbers for one narrator (time to exit over the won runs only)."""
+    won = [e for e in episodes if e.outcome == "won"]
+    return {
+        "completion": ci95(np.array([e.outcome == "won" for e in episodes], float)),
+        "quit": ci95(np.array([e.outcome == "quit" for e in episodes], float)),
+        "died": ci95(np.array([e.outcome == "died" for e in episodes], float)),
+        "seconds_to_exit": ci95(np.array([e.seconds for e in won] or [np.nan])),
+        "interventions_per_minute": ci95(
+            np.array([60.0 * e.interventions / max(e.seconds, 1.0) for e in episodes])
+        ),
+        "return": ci95(np.array([e.ret for e in episodes])),
+    }
+
+
+def narrators() -> dict[str, Callable[[], Act]]:
+    """Every narrator the table compares, as factories of a fresh `act` per episode: the baselines and the
+    shipped policies (PPO, ONNX, sampled as shipped and greedy; tabular Q, safetensors)."""
+    from agents.narrator.baselines import RandomNarrator, RuleBasedNarrator, SilentNarrator
+    from agents.narrator.policy import OnnxNarrator
+    from agents.train.q_narrator import QNarrator
+
+    q = QNarrator.load()
+    seeds = iter(range(1_000_000))
+    return {
+        "silent": lambda: SilentNarrator().act,
+        "random": lambda: RandomNarrator(next(seeds)).act,
+        "rule-based": lambda: RuleBasedNarrator().act,
+        "q-learning": lambda: q.act,
+        "ppo (greedy)": lambda: OnnxNarrator(greedy=True).act,
+        "ppo": lambda: OnnxNarrator(seed=next(seeds)).act,
+    }
+
+
+_LABELS = {
+    "completion": "completion",
+    "quit": "quit rate",
+    "died": "death rate",
+    "seconds_to_exit": "time to exit (s)",
+    "interventions_per_minute": "interventions / min",
+}
+
+
+def write_report(path: str | Path, episodes: int = 200, plot: str | Path | None = None) -> None:
+    """The results table (every narrator on the held-out types, all types pooled and each type apart) with a
+    bar chart, as Markdown."""
+    from agents.narrator.policy import NARRATOR_POLICY
+
+    path = Path(path)
+    plot = Path(plot) if plot else path.parent / "img" / "narrator_eval.png"
+    runs = {name: play(make, episodes=episodes, progress=name) for name, make in narrators().items()}
+    pooled = {name: summarise(eps) for name, eps in runs.items()}
+    card = json.loads(NARRATOR_POLICY.with_suffix(".json").read_text(encoding="utf-8"))
+    n_types = len(HELD_OUT_TYPES)
+    lines = [
+        "# The narrator on held-out players",
+        "",
+        f"Written by `ludoforge narrator eval --episodes {episodes}`. Each narrator plays the same {episodes} runs",
+        f"for each of the {n_types} held-out player types ({', '.join(HELD_OUT_TYPES)}), on dungeons from the test",
+        "seeds (1,000,000 up), which training never sees: the same dungeon, player and seeds for every narrator.",
+        "Intervals are 95% (1.96 standard errors). Time to exit is over the won runs only.",
+        "",
+        "| narrator | " + " | ".join(_LABELS[m] for m in _LABELS) + " |",
+        "|---|" + "---|" * len(_LABELS),
+    ]
+    for name, est in pooled.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(est[m], m) for m in _LABELS) + " |")
+    lines += ["", "## By player type", ""]
+    lines += ["| type | narrator | completion | quit rate | death rate |", "|---|---|---|---|---|"]
+    for kind in HELD_OUT_TYPES:
+        for name, eps in runs.items():
+            est = summarise([e for e in eps if e.player_type == kind])
+            lines.append(
+                f"| {kind} | {name} | "
+                + " | ".join(_cell(est[m], m) for m in ("completion", "quit", "died"))
+                + " |"
+            )
+    lines += [
+        "",
+        "## The PPO narrator",
+        "",
+        f"`{card['command']}`: {card['steps']:,} decisions, {card['train_seconds'] / 60:.1f} min on",
+        f"{card['device']}, seed {card['seed']}, {card['date']}. ONNX parity with the torch actor:",
+        f"{card['onnx_parity']['identical_fraction']:.3f} of {card['onnx_parity']['observations']} greedy actions",
+        "identical.",
+        "",
+        f"![narrators on held-out players]({plot.relative_to(path.parent).as_posix()})",
+    ]
+    _plot(pooled, plot)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _cell(est: Estimate, metric: str) -> str:
+    if np.isnan(est.mean):
+        return "n/a"
+    if metric in ("seconds_to_exit", "interventions_per_minute"):
+        return f"{est.mean:.1f} ± {est.half_width:.1f}"
+    return f"{est.mean:.2f} ± {est.half_width:.2f}"
+
+
+def _plot(pooled: dict[str, dict[str, Estimate]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ("completion", "quit", "died")
+    names = list(pooled)
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=110)
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        xs = np.arange(len(metrics)) + i * width
+        ax.bar(
+            xs,
+            [pooled[name][m].mean for m in metrics],
+            width,
+            yerr=[pooled[name][m].half_width for m in metrics],
+            capsize=2,
+            label=name,
+        )
+    ax.set_xticks(np.arange(len(metrics)) + 0.4 - width / 2, ["completion", "quit", "died"])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction of runs (95% CI)")
+    ax.set_title("Narrators on held-out player types")
+    ax.legend(fontsize=7, ncol=len(names), loc="upper center")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+__all__ = ["METRICS", "Episode", "narrators", "play", "summarise", "write_report"]

@@ -1,0 +1,63 @@
+"""The shipped narrator policy: an ONNX file (observation → logits over the eleven interventions) run with
+onnxruntime. Its card (narrator.json beside it) says how it was trained and how it scored.
+
+The narrator samples its choice from the policy's distribution, as PPO trained it, with a seeded generator so a
+run is still reproducible. Greedy (argmax) play is available, but it is not what was trained: the argmax is
+"silent" in most states, and the greedy narrator hardly ever speaks (docs/narrator_eval.md measures both).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from agents.narrator.session import OBS_SIZE
+from agents.policies.onnx_policy import POLICY_DIR, PolicyFileError
+
+NARRATOR_POLICY = POLICY_DIR / "narrator.onnx"
+
+
+@cache
+def _session(path: Path):
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise PolicyFileError(path, "no such policy file (train one with `ludoforge train narrator`)")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one small MLP every two seconds of game time
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for a corrupt file
+        raise PolicyFileError(path, f"not a readable ONNX model ({exc})") from exc
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or inputs[0].shape[-1] != OBS_SIZE:
+        raise PolicyFileError(path, f"expected one input of shape (batch, {OBS_SIZE})")
+    return session
+
+
+class OnnxNarrator:
+    """The trained narrator: `act(obs)` is the intervention index, sampled from the policy (seeded), or its
+    argmax when `greedy`."""
+
+    name = "ppo"
+
+    def __init__(self, path: str | Path = NARRATOR_POLICY, seed: int = 0, greedy: bool = False) -> None:
+        self.session = _session(Path(path).resolve())
+        self.rng = np.random.default_rng([seed, 0x4A77])
+        self.greedy = greedy
+
+    def logits(self, obs: np.ndarray) -> np.ndarray:
+        batch = np.asarray(obs, np.float32).reshape(-1, OBS_SIZE)
+        return self.session.run(["logits"], {"obs": batch})[0]
+
+    def act(self, obs: np.ndarray) -> int:
+        logits = self.logits(obs)[0].astype(np.float64)
+        if self.greedy:
+            return int(logits.argmax())
+        p = np.exp(logits - logits.max())
+        return int(self.rng.choice(len(p), p=p / p.sum()))
+
+
+__all__ = ["NARRATOR_POLICY", "OnnxNarrator"]

@@ -1,0 +1,131 @@
+"""The narrator in the game: its settings, the policy that drives it, the lines it shows and the log of its
+decisions, which the end screen lists and which is saved as JSON beside the save file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.narrator.session import DECISION_TICKS, NarratedRun
+from agents.narrator.text import LANGUAGES
+from engine.atomic import atomic_write_text
+from engine.errors import SaveError
+from engine.sim import events as sim
+from engine.sim.world import TICKS_PER_SECOND, Outcome, World
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+ZH_FONT = FONTS / "narrator-zh.ttf"
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+MAX_RUN_SECONDS = 3600
+LOG_FORMAT = "ludoforge.narrator_log"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The player's choices: the narrator's language and whether it speaks at all."""
+
+    language: str = "en"
+    narrator: bool = True
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language: expected one of {LANGUAGES}, got {self.language!r}")
+
+    @property
+    def font(self) -> str | None:
+        """A font file with the glyphs the narrator's language needs (None: pygame's default)."""
+        return str(ZH_FONT) if self.language == "zh" else None
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """The saved settings, or the defaults when there are none. A broken file is a SaveError naming it."""
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(language=str(data["language"]), narrator=bool(data["narrator"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SaveError(
+                path, f"unreadable settings ({exc}); expected language (en|zh) and narrator"
+            ) from exc
+
+    def save(self, path: Path) -> None:
+        atomic_write_text(path, json.dumps(asdict(self), indent=1) + "\n")
+
+
+def settings_path(save_path: Path) -> Path:
+    return save_path.parent / "settings.json"
+
+
+def narrator_policy(seed: int = 0) -> tuple[Any, str | None]:
+    """The shipped PPO narrator (its choices sampled with `seed`, the run's), or the rule-based one and the
+    reason when its file cannot be loaded."""
+    try:
+        from agents.narrator.policy import OnnxNarrator
+
+        return OnnxNarrator(seed=seed), None
+    except (ImportError, OSError, ValueError, RuntimeError) as exc:
+        from agents.narrator.baselines import RuleBasedNarrator
+
+        return RuleBasedNarrator(), f"The narrator uses its rules: {exc}"
+
+
+class GameNarrator:
+    """Watches the run tick by tick and, every two seconds of game time, lets the policy choose. `on_tick`
+    returns the lines to show; `log` records every decision."""
+
+    def __init__(self, world: World, language: str, policy: Any) -> None:
+        self.world = world
+        self.policy = policy
+        self.run = NarratedRun(world, MAX_RUN_SECONDS * TICKS_PER_SECOND, language, seed=world.seed)
+        self.log: list[dict[str, Any]] = []
+        self._pending: list[sim.Event] = []
+        self.run.tick([])
+
+    def on_tick(self, events: list[sim.Event]) -> list[str]:
+        """Digest the World's tick; on a decision tick, act. Returns the lines to show."""
+        self.run.tick(self._pending + events)
+        self._pending = []
+        w = self.world
+        if w.outcome is not Outcome.RUNNING or w.tick % DECISION_TICKS:
+            return []
+        beats = sorted(self.run.window_beats)
+        turn = self.run.act(self.policy.act(self.run.observe()))
+        self._pending = turn.events  # what the intervention did reaches the beats with the next tick
+        self.log.append(
+            {
+                "tick": w.tick,
+                "seconds": w.tick / TICKS_PER_SECOND,
+                "choice": turn.choice.value,
+                "applied": turn.applied,
+                "needed": turn.needed,
+                "beats": beats,
+                "line": turn.line,
+            }
+        )
+        return [turn.line] if turn.line else []
+
+    def interventions(self) -> list[dict[str, Any]]:
+        """The decisions that did something (all but the silent ones)."""
+        return [d for d in self.log if d["choice"] != "silent"]
+
+    def save_log(self, path: Path) -> None:
+        data = {
+            "format": LOG_FORMAT,
+            "seed": self.world.seed,
+            "language": self.run.writer.language if self.run.writer else None,
+            "policy": getattr(self.policy, "name", type(self.policy).__name__),
+            "outcome": self.world.outcome.value,
+            "seconds": self.world.tick / TICKS_PER_SECOND,
+            "decisions": self.log,
+        }
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def log_path(save_path: Path) -> Path:
+    return save_path.parent / "narrator_log.json"
+
+
+__all__ = ["GameNarrator", "Settings", "log_path", "narrator_policy", "settings_path"]
