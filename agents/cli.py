@@ -55,6 +55,15 @@ def narrator_q(ctx: typer.Context) -> None:
     main(list(ctx.args), prog="ludoforge train narrator-q")
 
 
+@train_app.command("player-model", context_settings=_PASS_THROUGH, add_help_option=False)
+def player_model(ctx: typer.Context) -> None:
+    """Fit the narrator's player model on simulated players (all options: `ludoforge train player-model
+    --help`)."""
+    from agents.train.fit_player_model import main
+
+    main(list(ctx.args), prog="ludoforge train player-model")
+
+
 @npc_app.command("eval")
 def evaluate(
     episodes: Annotated[int, typer.Option(min=20, max=10_000, help="Episodes per role and policy.")] = 200,

@@ -42,10 +42,11 @@ def npc_policies() -> tuple[PolicyFactory, str | None]:
         return scripted_policies, f"NPCs use scripted policies: {e}"
 
 
-def new_world(seed: int) -> World:
-    """A fresh run for `seed`: its dungeon and cast of roles, every NPC acting through its trained policy."""
+def new_world(seed: int, settings: DungeonSettings | None = None) -> World:
+    """A fresh run for `seed`: its dungeon (built to `settings`, the default floor when None) and cast of
+    roles, every NPC acting through its trained policy."""
     policies, _ = npc_policies()
-    return World(cast_roles(dungeon_for_seed(seed), seed), seed=seed, policies=policies)
+    return World(cast_roles(dungeon_for_seed(seed, settings), seed), seed=seed, policies=policies)
 
 
 def cache_dir() -> Path:

@@ -8,12 +8,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from agents.narrator.player_model import TYPES, PlayerModel, next_dungeon
 from agents.narrator.session import DECISION_TICKS, NarratedRun
 from agents.narrator.text import LANGUAGES
 from engine.atomic import atomic_write_text
 from engine.errors import SaveError
 from engine.sim import events as sim
 from engine.sim.world import TICKS_PER_SECOND, Outcome, World
+from procgen.levels.dungeon import DungeonSettings
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 ZH_FONT = FONTS / "narrator-zh.ttf"
@@ -72,14 +76,29 @@ def narrator_policy(seed: int = 0) -> tuple[Any, str | None]:
         return RuleBasedNarrator(), f"The narrator uses its rules: {exc}"
 
 
+def player_model(belief: np.ndarray | None = None) -> PlayerModel | None:
+    """The shipped player model, starting from `belief` (what earlier floors taught it; None: the uniform
+    prior), or None when its file cannot be read (the narrator then sees the prior)."""
+    try:
+        model = PlayerModel.load()
+    except ValueError:
+        return None
+    if belief is not None:
+        model.log_posterior = np.log(np.clip(np.asarray(belief, float), 1e-9, None))
+    return model
+
+
 class GameNarrator:
     """Watches the run tick by tick and, every two seconds of game time, lets the policy choose. `on_tick`
-    returns the lines to show; `log` records every decision."""
+    returns the lines to show; `log` records every decision; `belief()` is the player model's posterior
+    over the personas, which shapes the next floor (`next_floor_settings`)."""
 
-    def __init__(self, world: World, language: str, policy: Any) -> None:
+    def __init__(self, world: World, language: str, policy: Any, model: PlayerModel | None = None) -> None:
         self.world = world
         self.policy = policy
-        self.run = NarratedRun(world, MAX_RUN_SECONDS * TICKS_PER_SECOND, language, seed=world.seed)
+        self.run = NarratedRun(
+            world, MAX_RUN_SECONDS * TICKS_PER_SECOND, language, seed=world.seed, model=model
+        )
         self.log: list[dict[str, Any]] = []
         self._pending: list[sim.Event] = []
         self.run.tick([])
@@ -107,6 +126,14 @@ class GameNarrator:
         )
         return [turn.line] if turn.line else []
 
+    def belief(self) -> np.ndarray:
+        return self.run.belief()
+
+    def next_floor_settings(self) -> DungeonSettings:
+        """The next dungeon, built to what the player model believes about this player."""
+        self.run.close_window()
+        return next_dungeon(self.belief())
+
     def interventions(self) -> list[dict[str, Any]]:
         """The decisions that did something (all but the silent ones)."""
         return [d for d in self.log if d["choice"] != "silent"]
@@ -119,6 +146,7 @@ class GameNarrator:
             "policy": getattr(self.policy, "name", type(self.policy).__name__),
             "outcome": self.world.outcome.value,
             "seconds": self.world.tick / TICKS_PER_SECOND,
+            "belief": dict(zip(TYPES, self.belief().round(3).tolist(), strict=True)),
             "decisions": self.log,
         }
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
@@ -128,4 +156,4 @@ def log_path(save_path: Path) -> Path:
     return save_path.parent / "narrator_log.json"
 
 
-__all__ = ["GameNarrator", "Settings", "log_path", "narrator_policy", "settings_path"]
+__all__ = ["GameNarrator", "Settings", "log_path", "narrator_policy", "player_model", "settings_path"]

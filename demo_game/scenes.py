@@ -7,6 +7,7 @@ import contextlib
 import random
 from pathlib import Path
 
+import numpy as np
 import pygame
 
 from demo_game.content import MAX_SEED, new_world, npc_policies, seed_atlas
@@ -18,6 +19,7 @@ from demo_game.narration import (
     Settings,
     log_path,
     narrator_policy,
+    player_model,
     settings_path,
 )
 from engine.app.input import ActionInput
@@ -121,7 +123,14 @@ class TitleScene(MenuScene):
 class PlayScene(Scene):
     fixed_dt = TICK_SECONDS
 
-    def __init__(self, world: World, save_path: Path, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        save_path: Path,
+        settings: Settings | None = None,
+        belief: np.ndarray | None = None,
+    ) -> None:
+        """`belief`: what the player model learnt on earlier floors (None: a first floor)."""
         self.world = world
         self.save_path = save_path
         self.settings = settings or Settings()
@@ -132,7 +141,7 @@ class PlayScene(Scene):
         self.narrator_problem: str | None = None
         if self.settings.narrator:
             policy, self.narrator_problem = narrator_policy(world.seed)
-            self.narrator = GameNarrator(world, self.settings.language, policy)
+            self.narrator = GameNarrator(world, self.settings.language, policy, player_model(belief))
 
     def on_enter(self) -> None:
         if self.renderer is None:
@@ -165,7 +174,7 @@ class PlayScene(Scene):
                 # the file is a convenience: the end screen lists the log even when it cannot be written
                 with contextlib.suppress(OSError):
                     self.narrator.save_log(log_path(self.save_path))
-            self.game.show(EndScene(self.world, self.save_path, self.narrator))
+            self.game.show(EndScene(self.world, self.save_path, self.narrator, self.settings))
 
     def on_draw(self, surface: pygame.Surface, alpha: float) -> None:
         assert self.renderer is not None
@@ -206,14 +215,34 @@ class PauseScene(MenuScene):
 class EndScene(MenuScene):
     """Victory or game over, with the run's numbers; L shows the narrator's log."""
 
-    def __init__(self, world: World, save_path: Path, narrator: GameNarrator | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        save_path: Path,
+        narrator: GameNarrator | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.world = world
         self.save_path = save_path
         self.narrator = narrator
+        self.settings = settings or Settings()
+
+    def next_floor(self) -> PlayScene:
+        """The next floor: a new seed, its dungeon built to what the narrator's player model learnt (the
+        default floor without a narrator), the model's belief carried over."""
+        seed = (self.world.seed + 1) % (MAX_SEED + 1)
+        if self.narrator is None:
+            return PlayScene(new_world(seed), self.save_path, self.settings)
+        settings = self.narrator.next_floor_settings()
+        world = new_world(seed, settings)
+        return PlayScene(world, self.save_path, self.settings, belief=self.narrator.belief())
 
     def on_event(self, event: pygame.event.Event) -> None:
+        won = self.world.outcome is Outcome.WON
         if event.type == pygame.KEYDOWN and event.key == pygame.K_l and self.narrator is not None:
             self.game.show(NarratorLogScene(self))
+        elif event.type == pygame.KEYDOWN and event.key == pygame.K_f and won:
+            self.game.show(self.next_floor())
         elif event.type == pygame.KEYDOWN and event.key in (
             pygame.K_RETURN,
             pygame.K_KP_ENTER,
@@ -231,7 +260,9 @@ class EndScene(MenuScene):
         if self.narrator is not None:
             said = len(self.narrator.interventions())
             _centred(surface, self.font, f"The narrator intervened {said} times.  L: its log", 380)
-        _centred(surface, self.font, "Enter: back to the title", 440, DIM)
+        if won:
+            _centred(surface, self.font, "F: next floor, built for how you play", 440)
+        _centred(surface, self.font, "Enter: back to the title", 500, DIM)
 
 
 class NarratorLogScene(MenuScene):

@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.narrator.pacing import HELP, target_tension
+from agents.narrator.player_model import PlayerModel
 from agents.narrator.players import ALL_TYPES, TRAINING_TYPES, PlayerType, SimulatedPlayer
 from agents.narrator.session import DECISION_TICKS, INTERVENTIONS, OBS_SIZE, NarratedRun
 from engine.level import Level
@@ -61,8 +62,8 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
     7 enemy_wave, 8 potion, 9 harder, 10 easier (`agents.narrator.session.INTERVENTIONS`).
 
     ## Observation space
-    `Box(-1, 1, (41,), float32)`: the beats of the last two seconds, the player's state, progress, tension
-    and its target, what waits in the dungeon, the talk history and the last choice;
+    `Box(-1, 1, (46,), float32)`: the beats of the last two seconds, the player's state, progress, tension
+    and its target, what waits in the dungeon, the talk history, the last choice and the player model's belief;
     `agents.narrator.session.OBSERVATION` names every entry.
 
     ## Rewards
@@ -76,12 +77,16 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Info
     `outcome` (won, died, quit, timeout, or running), `player_type`, `level`, `seconds`, `interventions`,
-    `is_success` (won).
+    `is_success` (won), `belief` (the player model's posterior), `flow` (the fraction of ticks the player spent
+    in flow: neither bored nor frustrated past half their threshold).
 
     ## Arguments
     `player_types` (names from agents.narrator.players; default the five training types), `num_levels` and
     `start_level` (dungeon seeds), `max_seconds`, `jitter` (spread of each player's numbers), `language`
-    (None, "en" or "zh"), `settings` (DungeonSettings for the dungeons).
+    (None, "en" or "zh"), `settings` (DungeonSettings for the dungeons), `player_model` (False: the
+    observation's belief stays uniform). `reset(options=...)` takes `player_type`, `level`, `settings` and
+    `belief` (the player model's prior for this run, from an earlier floor) and `player` (a PlayerType to play
+    as it is, unjittered: the same player on a later floor).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
@@ -95,6 +100,7 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
         jitter: float = 0.1,
         language: str | None = None,
         settings: DungeonSettings | None = None,
+        player_model: bool = True,
     ) -> None:
         names = list(player_types) if player_types is not None else list(TRAINING_TYPES)
         unknown = [n for n in names if n not in ALL_TYPES]
@@ -109,6 +115,7 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
         self.max_ticks = max_seconds * TICKS_PER_SECOND
         self.jitter, self.language = jitter, language
         self.settings = settings or DEFAULT_SETTINGS
+        self.model = PlayerModel.load() if player_model else None
         self.action_space = gym.spaces.Discrete(len(INTERVENTIONS))
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (OBS_SIZE,), np.float32)
         self.run: NarratedRun | None = None
@@ -124,9 +131,20 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
         if "player_type" in options:
             kind = ALL_TYPES[options["player_type"]]
         world_seed = int(rng.integers(2**31))
-        world = World(dungeon(level_seed, self.settings), seed=world_seed)
-        self.run = NarratedRun(world, self.max_ticks, self.language, seed=world_seed)
-        self.player = SimulatedPlayer(kind.jittered(rng, self.jitter) if self.jitter else kind, world_seed)
+        settings = options.get("settings", self.settings)
+        world = World(dungeon(level_seed, settings), seed=world_seed)
+        model = None
+        if self.model is not None:
+            model = PlayerModel(self.model.means, self.model.stds)
+            if "belief" in options:  # what an earlier floor of the session taught the model
+                model.log_posterior = np.log(np.clip(np.asarray(options["belief"], float), 1e-9, None))
+        self.run = NarratedRun(world, self.max_ticks, self.language, seed=world_seed, model=model)
+        if "player" in options:  # the same player again (a later floor of a session)
+            kind = options["player"]
+        elif self.jitter:
+            kind = kind.jittered(rng, self.jitter)
+        self.player = SimulatedPlayer(kind, world_seed)
+        self.flow_ticks = 0
         self.level_seed = level_seed
         self.lines = []
         self.run.tick([])
@@ -160,6 +178,7 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
                 needed=turn.needed,
             )
             events, said = [], None
+            self.flow_ticks += player.in_flow()
             if world.outcome is not Outcome.RUNNING or player.quit or world.tick >= self.max_ticks:
                 break
         reward = PROGRESS_REWARD * (run.progress.best - progress_before) - PACING_WEIGHT * off_pace / ticks
@@ -189,6 +208,8 @@ class NarratorEnv(gym.Env[np.ndarray, np.int64]):
             "seconds": self.run.world.tick / TICKS_PER_SECOND,
             "interventions": self.run.interventions,
             "is_success": outcome == "won",
+            "belief": self.run.belief(),
+            "flow": self.flow_ticks / max(self.run.world.tick, 1),
         }
 
 

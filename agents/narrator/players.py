@@ -270,6 +270,10 @@ class SimulatedPlayer:
 
     # ---------------------------------------------------------------------------------------------- feel
 
+    def in_flow(self) -> bool:
+        """Neither bored nor frustrated past half of the threshold: the flow channel, for measuring."""
+        return self.boredom < 0.5 and self.frustration < 0.5 * self.type.tolerance
+
     def feel(
         self,
         world: World,

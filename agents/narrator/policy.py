@@ -2,8 +2,9 @@
 onnxruntime. Its card (narrator.json beside it) says how it was trained and how it scored.
 
 The narrator samples its choice from the policy's distribution, as PPO trained it, with a seeded generator so a
-run is still reproducible. Greedy (argmax) play is available, but it is not what was trained: the argmax is
-"silent" in most states, and the greedy narrator hardly ever speaks (docs/narrator_eval.md measures both).
+run is still reproducible. Greedy (argmax) play is available too; docs/narrator_eval.md measures both (an
+earlier policy, played greedily, was nearly always silent, because "silent" was its most likely choice in most
+states).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import numpy as np
 
 from agents.narrator.beats import LOST_TICKS, BeatTracker
 from agents.narrator.pacing import ProgressMeter, TensionMeter, help_needed, target_tension
+from agents.narrator.player_model import TYPES, PlayerModel, WindowFeatures
 from agents.narrator.text import BEATS, Facts, LineWriter
 from engine.level import Semantic
 from engine.sim import events as sim
@@ -52,6 +53,7 @@ OBSERVATION: tuple[str, ...] = (
     "time",
     "recent_damage",
     *(f"last_{c.value}" for c in INTERVENTIONS),
+    *(f"belief_{t}" for t in TYPES),
 )
 """what each entry of the observation means; every entry lies in [-1, 1]"""
 OBS_SIZE = len(OBSERVATION)
@@ -71,10 +73,21 @@ class Turn:
 
 class NarratedRun:
     """Keeps the narrator's view of one run on `world`. `max_ticks` sets the time scale of the
-    observation's `time` entry; `language` (None: no text) chooses the lines' language."""
+    observation's `time` entry; `language` (None: no text) chooses the lines' language; `model` (None: the
+    prior, uniform) is the player model whose belief the observation carries, updated every window."""
 
-    def __init__(self, world: World, max_ticks: int, language: str | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        world: World,
+        max_ticks: int,
+        language: str | None = None,
+        seed: int = 0,
+        model: PlayerModel | None = None,
+    ) -> None:
         self.world = world
+        self.model = model
+        self.window = WindowFeatures()
+        self.windows: list[np.ndarray] = []
         self.max_ticks = max_ticks
         self.beats = BeatTracker()
         self.tension = TensionMeter()
@@ -109,13 +122,32 @@ class NarratedRun:
         while self.lines and self.lines[0] <= t - TALK_WINDOW:
             self.lines.popleft()
         best = self.beats.best_distance
-        return beats, best is not None and (before is None or best < before)
+        progressed = best is not None and (before is None or best < before)
+        self.window.tick(self.world, events, progressed, self.stalled)
+        return beats, progressed
+
+    def close_window(self) -> None:
+        """End the current window of play: the player model weighs it (once per decision). A window shorter
+        than half a decision (the first tick of a run) carries on into the next."""
+        if self.window.ticks < DECISION_TICKS // 2:
+            return
+        features = self.window.vector()
+        self.windows.append(features)
+        if self.model is not None:
+            self.model.update(features)
+        self.window.reset()
+
+    def belief(self) -> np.ndarray:
+        """The player model's posterior over the training personas (uniform without a model)."""
+        return self.model.posterior() if self.model is not None else np.full(len(TYPES), 1.0 / len(TYPES))
 
     @property
     def stalled(self) -> bool:
         return self.beats.since_progress >= LOST_TICKS // 2
 
     def observe(self) -> np.ndarray:
+        """The observation at a decision; it closes the window of play since the last one."""
+        self.close_window()
         w, p = self.world, self.world.player
         progress = self.progress.best
         hunting = sum(
@@ -148,6 +180,7 @@ class NarratedRun:
             min(w.tick / self.max_ticks, 1.0),
             min(len(self.damage) / 3, 1.0),
             *(1.0 if c is self.last_choice else 0.0 for c in INTERVENTIONS),
+            *self.belief(),
         ]
         return np.asarray(values, dtype=np.float32)
 

@@ -140,6 +140,7 @@ def train(args: Args, command: str | None = None) -> Path:
         },
         "states": "health (3) x stalled (2) x tension vs pacing (3) x talked recently (2) x hunted (2) x beat (2)",
         "actions": [c.value for c in INTERVENTIONS],
+        "config": {"n_states": N_STATES, "n_actions": N_ACTIONS, "table": "q (n_states, n_actions) float64"},
         "steps": steps,
         "last_200": {o: recent.count(o) / len(recent) for o in ("won", "quit", "died", "timeout")},
     } | run_facts(time.perf_counter() - start)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,15 @@ NORTH, SOUTH, WEST, EAST = (0, -1), (0, 1), (-1, 0), (1, 0)
 SIDES: tuple[Side, ...] = (NORTH, SOUTH, WEST, EAST)
 
 
+ROOM_DENSITY_RANGES = {
+    "enemies": (0.0, 6.0),
+    "hazard": (0.0, 0.3),
+    "pickups": (0.0, 6.0),
+    "openness": (0.25, 0.75),
+}
+"""the corpus's range of each density condition (procgen.levels.gan.DENSITY_NAMES)"""
+
+
 @dataclass(frozen=True)
 class DungeonSettings:
     """How big a dungeon to build. Every field is bounded; `validate()` names the one out of range."""
@@ -42,6 +51,10 @@ class DungeonSettings:
     """side rooms hanging off the critical path"""
     locked_doors: int = 1
     """locked doors on the critical path, each with its key placed before it"""
+    room_density: tuple[tuple[str, float], ...] = ()
+    """the room GAN's density conditions for every room, as (name, value) pairs: enemies (0..6 per room),
+    hazard (0..0.3 of the tiles), pickups (0..6 per room), openness (0.25..0.75); unnamed ones are drawn from
+    the corpus. Authored rooms ignore it."""
 
     def validate(self) -> DungeonSettings:
         if not 2 <= self.rooms <= MAX_ROOMS:
@@ -50,6 +63,14 @@ class DungeonSettings:
             raise ValueError(f"branches: expected 0..rooms ({self.rooms}), got {self.branches}")
         if not 0 <= self.locked_doors <= self.rooms - 2:
             raise ValueError(f"locked_doors: expected 0..rooms-2 ({self.rooms - 2}), got {self.locked_doors}")
+        for name, value in self.room_density:
+            if name not in ROOM_DENSITY_RANGES:
+                raise ValueError(
+                    f"room_density: expected names from {sorted(ROOM_DENSITY_RANGES)}, got {name!r}"
+                )
+            lo, hi = ROOM_DENSITY_RANGES[name]
+            if not lo <= value <= hi:
+                raise ValueError(f"room_density.{name}: expected {lo}..{hi}, got {value}")
         return self
 
 
@@ -139,10 +160,11 @@ def _floor_cells(grid: np.ndarray, room: _PlacedRoom, reach: np.ndarray) -> list
     area = grid[oy : oy + ROOM_H, ox : ox + ROOM_W]
     reached = reach[oy : oy + ROOM_H, ox : ox + ROOM_W] != UNREACHED
     ys, xs = np.nonzero((area == FLOOR) & reached)
-    if not len(
-        ys
-    ):  # a generated room can be all hazard or clutter: any reachable open tile but a door will do
-        ys, xs = np.nonzero(reached & WALKABLE_LUT[area] & (area != DOOR) & (area != KEY))
+    if not len(ys):
+        # A generated room can be all hazard or clutter: any reachable open tile will do, but never a door or
+        # a tile already taken (a key placed on the start would remove the start).
+        taken = (area == DOOR) | (area == KEY) | (area == START) | (area == EXIT)
+        ys, xs = np.nonzero(reached & WALKABLE_LUT[area] & ~taken)
     # Keep off the tiles just inside a door, so nothing spawns blocking the way in.
     cells = [(int(x) + ox, int(y) + oy) for y, x in zip(ys, xs, strict=True)]
     near_doors = {(dx + sx, dy + sy) for dx, dy in room.doors.values() for sx, sy in SIDES}
@@ -184,10 +206,10 @@ def authored_rooms(
 
 
 def gan_rooms(
-    generator: LevelGenerator,
+    generator: LevelGenerator, density: Mapping[str, float] | None = None
 ) -> Callable[[list[set[Side]], np.random.Generator], list[RoomChoice]]:
-    """Rooms from the level GAN, conditioned on exactly the doors each room needs, repaired to be playable. Door
-    positions on each side are drawn from those the corpus uses there."""
+    """Rooms from the level GAN, conditioned on exactly the doors each room needs (and on `density` when given),
+    repaired to be playable. Door positions on each side are drawn from those the corpus uses there."""
     corpus_slots = [door_slots(g) for g in generator.corpus.originals]
     seen = {side: sorted({p for s in corpus_slots for p in s[side]}) for side in SIDES}
 
@@ -201,7 +223,8 @@ def gan_rooms(
             for x, y in chosen.values():
                 masks[i, y, x] = 1.0
             doors.append(chosen)
-        codes, _ = generator.sample_codes(len(needs), int(rng.integers(2**31)), {"doors": masks}, repair=True)
+        conditions = {"doors": masks} | ({"density": dict(density)} if density else {})
+        codes, _ = generator.sample_codes(len(needs), int(rng.integers(2**31)), conditions, repair=True)
         return list(zip(codes, doors, strict=True))
 
     return choose
@@ -217,7 +240,7 @@ def generate_dungeon(
     `rooms` (default: the authored corpus)."""
     settings = (settings or DungeonSettings()).validate()
     if generator is not None:
-        choose = gan_rooms(generator)
+        choose = gan_rooms(generator, dict(settings.room_density))
     else:
         if rooms is None:
             from procgen.levels.corpus import dungeon_rooms
@@ -286,6 +309,8 @@ def generate_dungeon(
         lo = lock_edges[j - 1] + 1 if j else 0
         segment = set(range(lo, k + 1))
         options = [(x, y) for x, y, i in branches if i in segment] or [path[i] for i in segment]
+        # A room whose every open tile is taken (a start room of hazards) cannot hold the key.
+        options = [c for c in options if _floor_cells(grid, placed[c], reach)] or options
         room = placed[options[int(rng.integers(len(options)))]]
         key = _pick(rng, _floor_cells(grid, room, reach))
         grid[key[1], key[0]] = KEY

@@ -57,3 +57,23 @@ def test_bad_curricula_name_the_field(tmp_path: Path, text: str, field: str) -> 
     path.write_text(text)
     with pytest.raises(CurriculumError, match=field):
         load_curriculum(path)
+
+
+def test_narrator_trainers_dry_run_end_to_end(tmp_path: Path) -> None:
+    """PPO (cleanrl-style), tabular Q and the player model: each script runs whole, in seconds."""
+    from agents.narrator.policy import OnnxNarrator
+    from agents.train.fit_player_model import main as fit_main
+    from agents.train.ppo_narrator import main as narrator_main
+    from agents.train.q_narrator import QNarrator
+    from agents.train.q_narrator import main as q_narrator_main
+
+    narrator_main(["--dry-run", "--run-dir", str(tmp_path / "ppo")])
+    card = json.loads((tmp_path / "ppo" / "narrator.json").read_text())
+    assert card["onnx_parity"]["identical_fraction"] == 1.0 and "--dry-run" in card["command"]
+    assert {"results_held_out", "results_held_out_greedy"} <= set(card)
+    assert list((tmp_path / "ppo").glob("ludoforge/Narrator-v0__ppo_narrator__1__*/events.out.tfevents.*"))
+    OnnxNarrator(tmp_path / "ppo" / "narrator.onnx")  # loads
+    q_narrator_main(["--dry-run", "--run-dir", str(tmp_path / "q")])
+    assert QNarrator.load(tmp_path / "q" / "narrator_q").q.shape == (144, 11)
+    fit_main(["--dry-run", "--out", str(tmp_path / "model.json")])
+    assert json.loads((tmp_path / "model.json").read_text())["kind"] == "ludoforge.player_model"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pygame
 import pytest
 
@@ -14,6 +15,18 @@ from engine.sim import Outcome
 
 def key(scene, k: int, unicode: str = "") -> None:
     scene.on_event(pygame.event.Event(pygame.KEYDOWN, key=k, unicode=unicode, mod=0))
+
+
+def bot_plays_to_the_end(game: Game, play: PlayScene, max_ticks: int = 3000):
+    """The scripted bot plays `play` until the game leaves it (the run ended); returns the scene after it."""
+    from engine.sim.player_bot import PlayerBot
+
+    game.show(play)
+    bot = PlayerBot()
+    while game.scene is play and play.world.tick < max_ticks:
+        play.input._queued = bot.act(play.world)
+        play.on_fixed_update(play.fixed_dt)
+    return game.scene
 
 
 @pytest.fixture
@@ -64,15 +77,9 @@ def test_corrupt_save_shows_a_message_on_the_title(game: Game, tmp_path: Path) -
 
 def test_finished_run_goes_to_the_end_scene(game: Game, tmp_path: Path) -> None:
     from demo_game.content import new_world
-    from engine.sim.player_bot import PlayerBot
 
     play = PlayScene(new_world(7), tmp_path / "save.json")
-    game.show(play)
-    bot = PlayerBot()
-    while game.scene is play and play.world.tick < 2000:
-        play.input._queued = bot.act(play.world)
-        play.on_fixed_update(play.fixed_dt)
-    assert isinstance(game.scene, EndScene) and play.world.outcome is Outcome.WON
+    assert isinstance(bot_plays_to_the_end(game, play), EndScene) and play.world.outcome is Outcome.WON
     game.scene.on_draw(game.screen, 0.0)
     key(game.scene, pygame.K_RETURN)
     assert isinstance(game.scene, TitleScene)
@@ -107,15 +114,9 @@ def test_the_narrator_log_is_shown_after_a_run_and_saved(game: Game, tmp_path: P
     from demo_game.content import new_world
     from demo_game.narration import Settings
     from demo_game.scenes import NarratorLogScene
-    from engine.sim.player_bot import PlayerBot
 
     play = PlayScene(new_world(11), tmp_path / "save.json", Settings(language="zh"))
-    game.show(play)
-    bot = PlayerBot()
-    while game.scene is play and play.world.tick < 3000:
-        play.input._queued = bot.act(play.world)
-        play.on_fixed_update(play.fixed_dt)
-    end = game.scene
+    end = bot_plays_to_the_end(game, play)
     assert isinstance(end, EndScene) and end.narrator is not None
     log = json.loads((tmp_path / "narrator_log.json").read_text(encoding="utf-8"))
     assert log["language"] == "zh" and len(log["decisions"]) == play.world.tick // 16
@@ -125,3 +126,19 @@ def test_the_narrator_log_is_shown_after_a_run_and_saved(game: Game, tmp_path: P
     key(game.scene, pygame.K_DOWN)
     key(game.scene, pygame.K_ESCAPE)
     assert game.scene is end
+    assert log["belief"] and abs(sum(log["belief"].values()) - 1.0) < 1e-6
+
+
+def test_after_a_victory_the_next_floor_is_built_for_the_player(game: Game, tmp_path: Path) -> None:
+    from demo_game.content import new_world
+
+    play = PlayScene(new_world(7), tmp_path / "save.json")
+    end = bot_plays_to_the_end(game, play)
+    assert isinstance(end, EndScene) and play.world.outcome is Outcome.WON
+    expected = end.narrator.next_floor_settings()
+    belief = end.narrator.belief()
+    key(end, pygame.K_f)
+    floor = game.scene
+    assert isinstance(floor, PlayScene) and floor.world.seed == 8
+    assert floor.world.level.tiles.shape == new_world(8, expected).level.tiles.shape
+    assert np.allclose(floor.narrator.belief(), belief)

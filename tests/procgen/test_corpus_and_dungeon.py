@@ -84,3 +84,17 @@ def test_settings_out_of_range_are_named() -> None:
         generate_dungeon(1, DungeonSettings(rooms=100))
     with pytest.raises(ValueError, match="locked_doors"):
         generate_dungeon(1, DungeonSettings(rooms=3, locked_doors=2))
+
+
+def test_a_start_room_without_floor_keeps_its_start_and_key() -> None:
+    """GAN seed 1,000,118 draws a start room with one open tile and no plain floor; the key, placed there by the
+    fallback, once landed on the start and erased it. Every marker now gets a tile of its own, and a key goes
+    to a room with room for it."""
+    from procgen.levels.generator import LevelGenerator
+
+    settings = DungeonSettings(rooms=8, branches=2, locked_doors=2)
+    level = generate_dungeon(1_000_118, settings, generator=LevelGenerator.pretrained("dungeon"))
+    sem = level.semantic_grid()
+    assert (sem == Semantic.START.code).sum() == 1 and (sem == Semantic.EXIT.code).sum() == 1
+    assert (sem == Semantic.KEY.code).sum() == 2 == (sem == Semantic.LOCKED_DOOR.code).sum()
+    assert _playable(level)
