@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.narrator.session import INTERVENTIONS, OBSERVATION
+from agents.narrator.session import INTERVENTIONS, OBSERVATION, SINCE_LINE_SECONDS
 from engine.sim.interventions import Intervention
 
 _AT = {name: i for i, name in enumerate(OBSERVATION)}
 _INDEX = {c: i for i, c in enumerate(INTERVENTIONS)}
-SINCE_LINE_SCALE = 20.0  # seconds at which the observation's since_line saturates (agents.narrator.session)
 
 
 class SilentNarrator:
@@ -55,7 +54,7 @@ class RuleBasedNarrator:
         def v(name: str) -> float:
             return float(obs[_AT[name]])
 
-        health, since_line = v("health"), v("since_line") * SINCE_LINE_SCALE
+        health, since_line = v("health"), v("since_line") * SINCE_LINE_SECONDS
         quiet = since_line >= self.COOLDOWN and v("lines_last_minute") * 6 < self.MAX_LINES_PER_MINUTE
         if health <= 0.375 and not v("potion_waiting") and since_line >= 2.0:
             return Intervention.POTION  # danger overrides the cooldown

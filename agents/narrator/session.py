@@ -28,6 +28,8 @@ DECISION_TICKS = 2 * TICKS_PER_SECOND
 INTERVENTIONS: tuple[Intervention, ...] = tuple(Intervention)
 """the action space, in order: 0 is silent"""
 TALK_WINDOW = 60 * TICKS_PER_SECOND
+SINCE_LINE_SECONDS = 20.0
+"""the observation's since_line reaches 1 this long after the last line"""
 DAMAGE_WINDOW = 10 * TICKS_PER_SECOND
 
 OBSERVATION: tuple[str, ...] = (
@@ -174,7 +176,7 @@ class NarratedRun:
             float(Pickup.POTION in w.pickups.values()),
             float(Pickup.LANTERN in w.pickups.values()),
             min(len(self.lines) / 6, 1.0),
-            min((w.tick - self.last_line_tick) / (20 * TICKS_PER_SECOND), 1.0),
+            min((w.tick - self.last_line_tick) / (SINCE_LINE_SECONDS * TICKS_PER_SECOND), 1.0),
             w.difficulty / 2,
             summoned / MAX_SUMMONED,
             min(w.tick / self.max_ticks, 1.0),
