@@ -17,12 +17,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import compare, save
 
 from agents.envs.npc_env import HunterEnv
+from agents.train.ppo_npc import Args as NpcTrainingArgs
 from agents.vector import BatchedNpcEnv, NpcVecEnv
+
+NPC_TRAINING = NpcTrainingArgs()
+"""PPO runs with the training script's own defaults, so the env's share is the share in real training"""
 
 SINGLE_STEPS = 20_000
 BATCH = 4096
 BATCH_STEPS = 200
-PPO_ENVS = 128  # the training script's defaults: 128 envs, 64 steps each per rollout
+PPO_ENVS = NPC_TRAINING.num_envs
 PPO_STEPS = 32_768
 
 
@@ -77,7 +81,15 @@ def ppo_runner(make_venv, shares: list[float]):
         venv = make_venv()
         timer = TimedVecEnv(venv)
         model = PPO(
-            "MlpPolicy", venv, n_steps=128, batch_size=2048, n_epochs=4, seed=0, device="cpu", verbose=0
+            "MlpPolicy",
+            venv,
+            n_steps=NPC_TRAINING.n_steps,
+            batch_size=NPC_TRAINING.batch_size,
+            n_epochs=NPC_TRAINING.n_epochs,
+            policy_kwargs={"net_arch": {"pi": list(NPC_TRAINING.net), "vf": list(NPC_TRAINING.net)}},
+            seed=0,
+            device="cpu",
+            verbose=0,
         )
         start = time.perf_counter()
         model.learn(PPO_STEPS)

@@ -14,10 +14,13 @@ NOTES = {
     "is one NPC decision (two game ticks for the hunter, one for the companion) with its 672-float observation. "
     "Goal: >= 150x MiniGrid's single-env steps/s. The numpy row is the same VecEnv on its numpy backend (the "
     "reference the numba kernels are tested against). The numba step is bound by memory (it writes 11 MB of "
-    "observations per step at 4,096 envs) and moved with the host's load: over seven runs in one session the hunter "
-    "row read x115 to x207 (median x147) while MiniGrid stayed near 8,000 steps/s. The PPO row is SB3 PPO end to end with the training script's settings (128 envs, 64 "
-    "steps each per rollout, 32,768 steps): DummyVecEnv over the single env (the World) against our VecEnv; goal "
-    ">= 2x, with the env under 10% of training time.",
+    "observations per step at 4,096 envs) and moves with the host's load: over seven runs on 2026-11-23 the hunter "
+    "row read x115 to x207 (median x147); on 2026-11-24 it read x202 and x191 in two full runs, while MiniGrid "
+    "held at 8,000 to 8,500 steps/s. The PPO row is SB3 PPO end to end with the training script's own defaults (read from "
+    "agents.train.ppo_npc.Args: 128 envs, 64 steps each per rollout, batches of 2,048, 4 epochs, 128x128 policy "
+    "and value nets; 32,768 steps): DummyVecEnv over the single env (the World) against our VecEnv; goal >= 2x, "
+    "with the env under 10% of training time. Until 2026-11-24 this row ran SB3's default 64x64 nets and "
+    "128-step rollouts instead, which put the env's share at 9.5 to 10.8%.",
     "sim": "Baseline: the same World with a fresh BFS for every NPC turn instead of one cached distance field per "
     "tick. The cache changes little at this NPC count: the simulation is already cheap next to rendering. Since NPCs "
     "have roles, every NPC turn also observes the paths to the keys and home (about 45,800 steps/s before, on this "

@@ -90,6 +90,15 @@ class Corpus:
     def shape(self) -> tuple[int, int]:
         return int(self.examples.shape[1]), int(self.examples.shape[2])
 
+    def as_examples(self, codes: np.ndarray) -> np.ndarray:
+        """Generated levels (N, H, W) in the form the training examples take, for measures that compare the two
+        (tile patterns, novelty): a platformer's start and exit, which finishing places in every segment and
+        `build_corpus` strips from every window, become floor. Anything else is unchanged. Returns a copy."""
+        out = np.array(codes, dtype=np.uint8, copy=True)
+        if self.genre.name == "platformer":
+            out[np.isin(out, ENDPOINTS)] = Semantic.FLOOR.code
+        return out
+
 
 def build_corpus(
     folder: str | Path,

@@ -238,6 +238,6 @@ class LevelGenerator:
             "duplicates": round(duplicates(codes), 4),
             "diversity": round(diversity(codes[:1000]), 4),
             "diversity_train": round(diversity(self.corpus.originals), 4),
-            "kl_2x2": round(tile_pattern_kl(train, codes, 2), 4),
+            "kl_2x2": round(tile_pattern_kl(train, self.corpus.as_examples(codes), 2), 4),
             "broken_structures": round(float(broken_structures(codes, self.genre.name).mean()), 4),
         }

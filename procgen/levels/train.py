@@ -3,6 +3,8 @@
     python -m procgen.levels.train --corpus dungeon
     python -m procgen.levels.train --corpus path/to/my_levels --window 16 14 --iterations 4000
     python -m procgen.levels.train --corpus dungeon --dry-run        # two iterations, writes nothing lasting
+    python -m procgen.levels.train --corpus dungeon --resume-from runs/levels/dungeon/checkpoints/iter_002500 \
+        --iterations 4000 --pattern-weight 30 --lr 1e-4                # fine-tune toward the corpus's 2×2 patterns
 
 Outputs, under --run-dir/<name>/: TensorBoard logs, fixed-noise sample grids (samples/*.png), checkpoints
 (checkpoints/*.safetensors). The final EMA generator goes to --weights-out as safetensors plus a JSON card with
@@ -99,6 +101,16 @@ class Args:
     from_checkpoint: str | None = None
     """skip training: calibrate and write the weights and card from this checkpoint's EMA generator (a stem
     under <run-dir>/<name>/checkpoints/, e.g. iter_006000), for a run stopped early or a better checkpoint"""
+    resume_from: str | None = None
+    """continue training from this checkpoint (a path stem; all three nets, fresh optimisers): iterations go on
+    from the checkpoint's own count up to --iterations, and the card records the checkpoint and its command"""
+    pattern_weight: float = 0.0
+    """weight of the generator's 2×2 tile-pattern loss (see PatternLoss); 0 leaves it out"""
+    pattern_temperature: float = 0.3
+    """softmax temperature inside the pattern loss: lower tracks the argmax decoding more closely"""
+    pattern_batch: int = 128
+    """rooms per generator update when the pattern loss is on: expected pattern frequencies need more windows
+    than the critic's batch"""
 
 
 def load_corpus(args: Args) -> Corpus:
@@ -115,6 +127,44 @@ def to_tiles(logits: torch.Tensor, straight_through: bool) -> torch.Tensor:
         return probs
     hard = F.one_hot(probs.argmax(1), probs.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
     return hard - probs.detach() + probs
+
+
+class PatternLoss:
+    """KL(P_train ‖ Q) over 2×2 tile patterns, where Q is a batch's expected pattern frequencies when every tile
+    is drawn from its (sharpened) softmax independently: DESIGN.md's tile-pattern KL made differentiable.
+
+    The critic judges whole rooms and lets rare local arrangements slip (treasure against a wall, a pocket of
+    void, a wide hazard pool), and the 2×2 KL is mostly those. This term asks for the corpus's local statistics
+    over the whole batch, never for any one room, so it cannot pull the generator toward copying.
+    """
+
+    def __init__(self, examples: np.ndarray, channels: tuple[int, ...], device: torch.device) -> None:
+        from procgen.metrics.levels import pattern_counts
+
+        counts = pattern_counts(examples, 2)
+        index_of = {code: i for i, code in enumerate(channels)}
+        c = len(channels)
+        flat = [
+            ((index_of[tl] * c + index_of[tr]) * c + index_of[bl]) * c + index_of[br]
+            for tl, tr, bl, br in (np.frombuffer(key, np.uint8).tolist() for key in counts)
+        ]
+        weights = np.array(list(counts.values()), np.float64)
+        self.flat_index = torch.tensor(flat, dtype=torch.long, device=device)
+        self.p_train = torch.tensor(weights / weights.sum(), dtype=torch.float32, device=device)
+        self.channels = c
+
+    def __call__(self, probs: torch.Tensor) -> torch.Tensor:
+        c = self.channels
+
+        def corner(t: torch.Tensor) -> torch.Tensor:  # (C, every window in the batch)
+            return t.transpose(0, 1).reshape(c, -1)
+
+        tl, tr = corner(probs[:, :, :-1, :-1]), corner(probs[:, :, :-1, 1:])
+        bl, br = corner(probs[:, :, 1:, :-1]), corner(probs[:, :, 1:, 1:])
+        top = (tl[:, None] * tr[None]).reshape(c * c, -1)
+        bottom = (bl[:, None] * br[None]).reshape(c * c, -1)
+        q = (top @ bottom.T / top.shape[1]).reshape(-1)[self.flat_index]
+        return (self.p_train * (self.p_train.log() - (q + 1e-7).log())).sum()
 
 
 def gradient_penalty(critic: Critic, real, fake, density, doors) -> torch.Tensor:
@@ -194,6 +244,13 @@ def train(args: Args, command: str | None = None) -> Path:
         raise ValueError(f"iterations: expected 1..{MAX_ITERATIONS}, got {args.iterations}")
     if not 2 <= args.batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size: expected 2..{MAX_BATCH}, got {args.batch_size}")
+    if not 2 <= args.pattern_batch <= MAX_BATCH:
+        raise ValueError(f"pattern_batch: expected 2..{MAX_BATCH}, got {args.pattern_batch}")
+    if args.pattern_weight < 0 or args.pattern_temperature <= 0:
+        raise ValueError(
+            f"pattern_weight, pattern_temperature: expected ≥ 0 and > 0, got {args.pattern_weight}, "
+            f"{args.pattern_temperature}"
+        )
     if args.dry_run:
         args.iterations, args.eval_samples, args.sample_every, args.checkpoint_every = 2, 64, 1, 1
     if args.threads:
@@ -245,14 +302,43 @@ def train(args: Args, command: str | None = None) -> Path:
     fixed = torch.from_numpy(rng.choice(len(examples), 32, replace=len(examples) < 32)).to(device)
     fixed_z = torch.randn(32, cfg.z_dim, generator=torch.Generator().manual_seed(args.seed)).to(device)
 
-    def batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        idx = torch.from_numpy(rng.integers(0, len(examples), args.batch_size)).to(device)
+    def batch(size: int = args.batch_size) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = torch.from_numpy(rng.integers(0, len(examples), size)).to(device)
         return real_all[idx], density_all[idx], doors_all[idx]
 
     start = time.perf_counter()
-    first, trained_before = 1, 0.0
+    first, trained_before, resumed = 1, 0.0, None
+    if args.resume_from:
+        tensors, ckpt_card = load_weights(args.resume_from)
+        saved = ckpt_card.get("config")
+        if (
+            not isinstance(saved, dict)
+            or saved.keys() != cfg.to_dict().keys()
+            or GanConfig.from_dict(saved) != cfg
+        ):
+            raise ValueError(
+                f"{args.resume_from}.json: field 'config' does not match this corpus and these args "
+                "(train on the same corpus with the same --z-dim and --width-mult)"
+            )
+        for net, prefix in ((gen, "generator."), (critic, "critic."), (ema, "ema.")):
+            net.load_state_dict(
+                {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}
+            )
+        first = int(ckpt_card["iteration"]) + 1
+        if first > args.iterations:
+            raise ValueError(
+                f"iterations: expected more than the checkpoint's {first - 1}, got {args.iterations}"
+            )
+        trained_before = ckpt_card.get("seconds")
+        resumed = {k: ckpt_card.get(k) for k in ("iteration", "seconds", "command", "resumed_from")}
+        resumed["checkpoint"] = str(args.resume_from)
+    pattern_loss = PatternLoss(examples, cfg.channels, device) if args.pattern_weight else None
+    generator_batch = args.pattern_batch if pattern_loss else args.batch_size
+    written_from = None
     if args.from_checkpoint:
         tensors, ckpt_card = load_weights(run_dir / "checkpoints" / args.from_checkpoint)
+        written_from = {k: ckpt_card.get(k) for k in ("iteration", "seconds", "command", "resumed_from")}
+        written_from["checkpoint"] = str(run_dir / "checkpoints" / args.from_checkpoint)
         ema.load_state_dict({k.removeprefix("ema."): v for k, v in tensors.items() if k.startswith("ema.")})
         args.iterations = int(ckpt_card["iteration"])
         trained_before = ckpt_card.get("seconds")
@@ -268,14 +354,18 @@ def train(args: Args, command: str | None = None) -> Path:
             opt_c.zero_grad(set_to_none=True)
             (-wdist + args.gp_weight * gp).backward()
             opt_c.step()
-        _, dens, door = batch()
+        _, dens, door = batch(generator_batch)
         z = torch.randn(len(dens), cfg.z_dim, device=device)
         logits = gen(z, dens, door)
         probs = logits.softmax(1)
         adv = -critic(to_tiles(logits, args.straight_through), dens, door).mean()
         cond = condition_loss(probs, dens, door, cfg, door_channel)
+        loss = adv + args.condition_weight * cond
+        if pattern_loss:
+            pattern = pattern_loss((logits / args.pattern_temperature).softmax(1))
+            loss = loss + args.pattern_weight * pattern
         opt_g.zero_grad(set_to_none=True)
-        (adv + args.condition_weight * cond).backward()
+        loss.backward()
         opt_g.step()
         update_ema(ema, gen, args.ema_decay)
         if it % 25 == 0 or args.dry_run:
@@ -283,6 +373,8 @@ def train(args: Args, command: str | None = None) -> Path:
             writer.add_scalar("losses/gradient_penalty", gp.item(), it)
             writer.add_scalar("losses/generator_adversarial", adv.item(), it)
             writer.add_scalar("losses/condition", cond.item(), it)
+            if pattern_loss:
+                writer.add_scalar("losses/pattern_kl_2x2", pattern.item(), it)
             writer.add_scalar("charts/its_per_s", it / (time.perf_counter() - start), it)
         if it % args.sample_every == 0 or it == args.iterations:
             with torch.no_grad():
@@ -293,13 +385,21 @@ def train(args: Args, command: str | None = None) -> Path:
             save_weights(
                 run_dir / "checkpoints" / f"iter_{it:06d}",
                 ckpt,
-                {"config": cfg.to_dict(), "iteration": it, "seconds": round(time.perf_counter() - start, 1)},
+                {
+                    "config": cfg.to_dict(),
+                    "iteration": it,
+                    "seconds": round((trained_before or 0.0) + time.perf_counter() - start, 1),
+                    "command": command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}",
+                    **({"resumed_from": resumed} if resumed else {}),
+                },
             )
             quality = checkpoint_metrics(ema, cfg, corpus, density_all, doors_all, args.seed)
             for key, value in quality.items():
                 writer.add_scalar(f"checkpoint/{key}", value, it)
             tqdm.write(f"iteration {it}: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items()))
     train_seconds = None if trained_before is None else trained_before + time.perf_counter() - start
+    if resumed:
+        resumed["seconds_after_resume"] = round(time.perf_counter() - start, 1)
 
     ema = ema.cpu()
     cfg = calibrated(ema, cfg, corpus, density_all.cpu(), doors_all.cpu(), args.seed)
@@ -325,6 +425,8 @@ def train(args: Args, command: str | None = None) -> Path:
             "originals": len(corpus.originals),
         },
         "metrics": metrics,
+        **({"resumed_from": resumed} if resumed else {}),
+        **({"written_from_checkpoint": written_from} if written_from else {}),
         **run_facts(train_seconds, device),
     }
     path = save_weights(weights_out, {k: v for k, v in ema.state_dict().items()}, card)
