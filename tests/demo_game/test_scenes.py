@@ -126,7 +126,8 @@ def test_the_narrator_log_is_shown_after_a_run_and_saved(game: Game, tmp_path: P
     key(game.scene, pygame.K_DOWN)
     key(game.scene, pygame.K_ESCAPE)
     assert game.scene is end
-    assert log["belief"] and abs(sum(log["belief"].values()) - 1.0) < 1e-6
+    # the log rounds each entry to 3 places
+    assert log["belief"] and abs(sum(log["belief"].values()) - 1.0) <= 5 * 0.0005
 
 
 def test_after_a_victory_the_next_floor_is_built_for_the_player(game: Game, tmp_path: Path) -> None:
