@@ -28,6 +28,11 @@ def checkpoint_tensors(generator: nn.Module, critic: nn.Module, ema: nn.Module) 
     return tensors
 
 
+def checkpoint_part(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """One net's state dict out of `checkpoint_tensors`' output: `prefix` is "generator", "critic" or "ema"."""
+    return {k.removeprefix(f"{prefix}."): v for k, v in tensors.items() if k.startswith(f"{prefix}.")}
+
+
 def hinge_losses(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """The critic's hinge loss (for a patch critic, every patch score is one vote)."""
     return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()

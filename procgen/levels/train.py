@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from engine.level import Semantic
 from procgen.core.device import select_device
-from procgen.core.training import checkpoint_tensors, run_facts, update_ema
+from procgen.core.training import checkpoint_part, checkpoint_tensors, run_facts, update_ema
 from procgen.core.weights import WEIGHTS_DIR, load_weights, save_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import (
@@ -167,6 +167,13 @@ class PatternLoss:
         return (self.p_train * (self.p_train.log() - (q + 1e-7).log())).sum()
 
 
+def provenance(checkpoint_card: dict, path: str | Path) -> dict:
+    """What a card keeps of the checkpoint it came from: its path, iteration, time and command, and (for a
+    resumed run) its own origin, so that a card holds the whole chain of commands."""
+    kept = {k: checkpoint_card.get(k) for k in ("iteration", "seconds", "command", "resumed_from")}
+    return {**kept, "checkpoint": str(path)}
+
+
 def gradient_penalty(critic: Critic, real, fake, density, doors) -> torch.Tensor:
     alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
@@ -251,6 +258,7 @@ def train(args: Args, command: str | None = None) -> Path:
             f"pattern_weight, pattern_temperature: expected ≥ 0 and > 0, got {args.pattern_weight}, "
             f"{args.pattern_temperature}"
         )
+    command = command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}"
     if args.dry_run:
         args.iterations, args.eval_samples, args.sample_every, args.checkpoint_every = 2, 64, 1, 1
     if args.threads:
@@ -320,26 +328,22 @@ def train(args: Args, command: str | None = None) -> Path:
                 f"{args.resume_from}.json: field 'config' does not match this corpus and these args "
                 "(train on the same corpus with the same --z-dim and --width-mult)"
             )
-        for net, prefix in ((gen, "generator."), (critic, "critic."), (ema, "ema.")):
-            net.load_state_dict(
-                {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}
-            )
+        for net, prefix in ((gen, "generator"), (critic, "critic"), (ema, "ema")):
+            net.load_state_dict(checkpoint_part(tensors, prefix))
         first = int(ckpt_card["iteration"]) + 1
         if first > args.iterations:
             raise ValueError(
                 f"iterations: expected more than the checkpoint's {first - 1}, got {args.iterations}"
             )
         trained_before = ckpt_card.get("seconds")
-        resumed = {k: ckpt_card.get(k) for k in ("iteration", "seconds", "command", "resumed_from")}
-        resumed["checkpoint"] = str(args.resume_from)
+        resumed = provenance(ckpt_card, args.resume_from)
     pattern_loss = PatternLoss(examples, cfg.channels, device) if args.pattern_weight else None
     generator_batch = args.pattern_batch if pattern_loss else args.batch_size
     written_from = None
     if args.from_checkpoint:
         tensors, ckpt_card = load_weights(run_dir / "checkpoints" / args.from_checkpoint)
-        written_from = {k: ckpt_card.get(k) for k in ("iteration", "seconds", "command", "resumed_from")}
-        written_from["checkpoint"] = str(run_dir / "checkpoints" / args.from_checkpoint)
-        ema.load_state_dict({k.removeprefix("ema."): v for k, v in tensors.items() if k.startswith("ema.")})
+        written_from = provenance(ckpt_card, run_dir / "checkpoints" / args.from_checkpoint)
+        ema.load_state_dict(checkpoint_part(tensors, "ema"))
         args.iterations = int(ckpt_card["iteration"])
         trained_before = ckpt_card.get("seconds")
         first = args.iterations + 1  # nothing left to train
@@ -389,7 +393,7 @@ def train(args: Args, command: str | None = None) -> Path:
                     "config": cfg.to_dict(),
                     "iteration": it,
                     "seconds": round((trained_before or 0.0) + time.perf_counter() - start, 1),
-                    "command": command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}",
+                    "command": command,
                     **({"resumed_from": resumed} if resumed else {}),
                 },
             )
@@ -415,7 +419,7 @@ def train(args: Args, command: str | None = None) -> Path:
         "config": cfg.to_dict(),
         "genre": corpus.genre.to_dict(),
         "condition_names": {"density": list(DENSITY_NAMES), "doors": "border door mask (H, W)"},
-        "command": command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}",
+        "command": command,
         "args": asdict(args),
         "seed": args.seed,
         "data": {
