@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.level import Legend, Level, LevelMeta, Semantic, Spawn
-from engine.sim.grid import STEPS, WALKABLE_LUT, bfs_distances, line_cells
+from engine.sim.grid import SIGHT_BLOCKERS, STEPS, WALKABLE_LUT, bfs_distances, line_cells
 from engine.sim.policy import Role
 
 ARENA_W, ARENA_H = 16, 11
@@ -30,8 +30,6 @@ LOCKED, KEY, EXIT = Semantic.LOCKED_DOOR.code, Semantic.KEY.code, Semantic.EXIT.
 HAZARD, TREASURE, VOID = Semantic.HAZARD.code, Semantic.TREASURE.code, Semantic.VOID.code
 START = Semantic.START.code
 _CLEARED = [Semantic.ENEMY.code, Semantic.NPC.code, START, EXIT, KEY]
-_SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
-_SIGHT_BLOCKERS[[WALL, LOCKED, VOID, Semantic.SOLID.code]] = True
 REPLACEMENT_STRIDE = 10_000_000
 TEST_START_LEVEL = 1_000_000
 """the first level seed of the test levels; training uses seeds from 0"""
@@ -163,7 +161,7 @@ def arena_tables(terrain: np.ndarray, locked: int) -> tuple[np.ndarray, np.ndarr
         walkable = WALKABLE_LUT[grid]
         walk.append(all_pairs_distances(walkable))
         safe.append(all_pairs_distances(walkable & (grid != HAZARD)))
-        blocks = np.append(_SIGHT_BLOCKERS[grid].reshape(-1), False)  # index C: the sentinel
+        blocks = np.append(SIGHT_BLOCKERS[grid].reshape(-1), False)  # index C: the sentinel
         sight.append(~blocks[lines].any(axis=-1))
     return np.stack(walk), np.stack(safe), np.stack(sight)
 

@@ -1,9 +1,10 @@
-"""The scripted players the NPCs train against: a population of styles, decided over a batch of arenas at once.
+"""The scripted players the NPCs train against: a population of styles, one compiled rule per style.
 
 Every style is greedy on the arena's BFS tables: each tick it takes the first move (in STEPS order) that brings
 it one step closer to its current goal (the nearest, when there are several), over hazard-free cells when it
 can and through hazards when it must.
-The single env calls this with a batch of one and the VecEnv with all its envs, so both get the same player.
+`player_action` is the one definition: numba compiles it once, the single env calls it through
+`player_actions` and the batched env's kernels (`agents.vector_kernels`) call it from their compiled tick.
 
 | style | plays |
 |---|---|
@@ -17,33 +18,188 @@ The single env calls this with a batch of one and the VecEnv with all its envs, 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from agents.envs.arenas import UNREACHED, ArenaBank
+from engine.sim.noise import splitmix64, tick_key
 from engine.sim.policy import Action
 
 STYLES: tuple[str, ...] = ("runner", "fighter", "looter", "evader", "dawdler", "waiter")
-_NOOP = int(Action.NOOP)
-_MOVE_CODES = np.array([int(Action.UP), int(Action.DOWN), int(Action.LEFT), int(Action.RIGHT)], np.int64)
 EVADE_RANGE = 4
+PLAYER_SALT = 0xB0B
+"""the scripted player's salt in `engine.sim.noise.tick_key` (NPCs use their ids)"""
 
+_NOOP = int(Action.NOOP)
+_FIGHTER, _LOOTER, _EVADER, _DAWDLER, _WAITER = (
+    STYLES.index(name) for name in ("fighter", "looter", "evader", "dawdler", "waiter")
+)
 _U64 = np.uint64
 
+# Compiled without numba's reference counting: these never allocate, and with it each call from the kernels
+# increfs and decrefs every table it is passed (see agents/vector_kernels.py).
+_jit = numba.njit(cache=True, nogil=True, _nrt=False)
+_splitmix64 = _jit(splitmix64)
+_tick_key = _jit(tick_key)
 
-def splitmix64(x: np.ndarray) -> np.ndarray:
-    """The sim's splitmix64 over uint64 arrays, for deterministic per-tick noise. Array arithmetic wraps
-    silently (only numpy scalars warn), so inputs are made arrays first."""
-    x = np.asarray(x).astype(_U64) + _U64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
-    return x ^ (x >> _U64(31))
+
+class PlayerTables(NamedTuple):
+    """What a scripted player reads of an arena bank (read-only)."""
+
+    walk: np.ndarray  # (T, C, C) uint8 BFS distances goal → cell, hazards walkable
+    safe: np.ndarray  # (T, C, C) the same over hazard-free cells
+    walk_step: np.ndarray  # (T, G, C) int8 the first move toward the goal (index into STEPS, -1: none)
+    safe_step: np.ndarray
+    safe_cell: np.ndarray  # (T, C) bool hazard-free walkable
+    neighbour: np.ndarray  # (C, 4) the cell one STEPS[k] away, -1 off the level
+    x: np.ndarray  # (C,) each cell's column and row
+    y: np.ndarray
+
+
+@functools.cache
+def player_tables(bank: ArenaBank) -> PlayerTables:
+    cells = np.arange(bank.cells)
+    return PlayerTables(
+        walk=bank.walk,
+        safe=bank.safe,
+        walk_step=bank.walk_step,
+        safe_step=bank.safe_step,
+        safe_cell=bank.safe_cell,
+        neighbour=bank.neighbours(cells),
+        x=cells % bank.width,
+        y=cells // bank.width,
+    )
 
 
 def player_noise(episode_seed: np.ndarray, tick: np.ndarray) -> np.ndarray:
+    """The scripted player's noise at a tick, over uint64 arrays (`noise` below)."""
     seed, tick = np.asarray(episode_seed).astype(_U64), np.asarray(tick).astype(_U64)
-    return splitmix64((seed * _U64(0x100000001B3)) ^ (tick * _U64(0x9E3779B1)) ^ _U64(0xB0B))
+    return splitmix64(tick_key(seed, tick, _U64(PLAYER_SALT)))
+
+
+@_jit
+def noise(seed, tick):
+    """`player_noise` for one env, in compiled code."""
+    return _splitmix64(_tick_key(seed, _U64(tick), _U64(PLAYER_SALT)))
+
+
+# ---------------------------------------------------------------------------------------------- the rules
+
+
+@_jit
+def _toward(tb: PlayerTables, table: int, player: int, goal: int, safe: bool) -> tuple[int, int]:
+    """(distance to `goal`, the first move toward it as an Action code; NOOP at it or where unreachable)."""
+    dist, steps = (tb.safe, tb.safe_step) if safe else (tb.walk, tb.walk_step)
+    d = UNREACHED if goal < 0 else int(dist[table, goal, player])
+    k = steps[table, max(goal, 0), player]
+    return d, (k + 1 if k >= 0 else _NOOP)
+
+
+@_jit
+def _nearest(tb: PlayerTables, table: int, player: int, goals: np.ndarray, safe: bool) -> int:
+    """The nearest of several goals (-1 entries are none); of goals at one distance the first wins."""
+    dist = tb.safe if safe else tb.walk
+    best, best_d = -1, UNREACHED + 1
+    for goal in goals:
+        d = UNREACHED if goal < 0 else int(dist[table, goal, player])
+        if d < best_d:
+            best, best_d = goal, d
+    return best
+
+
+@_jit
+def _safe_then_walk(tb: PlayerTables, table: int, player: int, safe_goal: int, walk_goal: int):
+    """(whether the goal is reachable at all, the move toward it over hazard-free cells when they reach it,
+    else through hazards)."""
+    d_safe, a_safe = _toward(tb, table, player, safe_goal, True)
+    if d_safe < UNREACHED:
+        return True, a_safe  # a hazard-free path is a path: no need to look further
+    d_walk, a_walk = _toward(tb, table, player, walk_goal, False)
+    return d_walk < UNREACHED, a_walk
+
+
+@_jit
+def _run(tb: PlayerTables, table: int, player: int, keys: int, exit_: int, key: int, locked: int) -> int:
+    """The runner: the exit if reachable; else the locked door, holding a key; else the nearest key."""
+    ok, move = _safe_then_walk(tb, table, player, exit_, exit_)
+    if ok:
+        return move
+    door = locked if keys > 0 and locked >= 0 else -1
+    ok, move = _safe_then_walk(tb, table, player, door, door)
+    if ok:
+        return move
+    ok, move = _safe_then_walk(tb, table, player, key, key)
+    return move if ok else _NOOP
+
+
+@_jit
+def _evade(tb: PlayerTables, table: int, player: int, agent: int) -> int:
+    """Of staying and the four moves onto hazard-free cells, the one farthest from the enemy (first wins);
+    -1 when the enemy is out of range."""
+    if abs(tb.x[player] - tb.x[agent]) + abs(tb.y[player] - tb.y[agent]) > EVADE_RANGE:
+        return -1
+    best, best_away = _NOOP, int(tb.safe[table, agent, player])
+    for k in range(4):
+        option = tb.neighbour[player, k]
+        if option >= 0 and tb.safe_cell[table, option] and option != agent:
+            away = int(tb.safe[table, agent, option])
+            if away > best_away:
+                best, best_away = k + 1, away
+    return best
+
+
+@_jit
+def player_action(
+    tb: PlayerTables,
+    table: int,
+    style: int,
+    player: int,
+    keys: int,
+    exit_: int,
+    key: int,
+    locked: int,
+    treasures: np.ndarray,
+    agent: int,
+    agent_enemy: bool,
+    agent_seen: bool,
+    noise: np.uint64,
+) -> int:
+    """One player's action (an Action code). Cells are flat indices, -1 for none: `key` a key on the floor,
+    `locked` the locked door while closed, `treasures` those still lying there; `agent` is the NPC,
+    `agent_enemy` (alive and hostile) and `agent_seen` (alive and seeing the player) are its state."""
+    if style == _FIGHTER:
+        if agent_enemy:
+            for k in range(4):
+                if tb.neighbour[player, k] == agent:
+                    return k + 1
+    elif style == _LOOTER:
+        ok, move = _safe_then_walk(
+            tb,
+            table,
+            player,
+            _nearest(tb, table, player, treasures, True),
+            _nearest(tb, table, player, treasures, False),
+        )
+        if ok:
+            return move
+    elif style == _EVADER:
+        if agent_enemy and agent_seen:
+            move = _evade(tb, table, player, agent)
+            if move >= 0:
+                return move
+    elif style == _DAWDLER:
+        if noise % _U64(4) == _U64(0):
+            return int((noise >> _U64(2)) % _U64(4)) + 1
+    elif style == _WAITER and keys == 0 and locked >= 0:
+        return _NOOP
+    return _run(tb, table, player, keys, exit_, key, locked)
+
+
+# ---------------------------------------------------------------------------------------------- from Python
 
 
 @dataclass
@@ -68,90 +224,29 @@ class PlayerView:
         return PlayerView(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
 
-def _toward(bank: ArenaBank, view: PlayerView, goal: np.ndarray, safe: bool):
-    """(distance to `goal` (N,), the first move toward it as an Action code; NOOP where unreachable)."""
-    dist, steps = (bank.safe, bank.safe_step) if safe else (bank.walk, bank.walk_step)
-    flat = (view.table * bank.cells + np.maximum(goal, 0)) * bank.cells + view.player
-    d = np.where(goal >= 0, dist.ravel().take(flat), UNREACHED)
-    k = steps.ravel().take(flat)
-    return d, np.where(k >= 0, _MOVE_CODES.take(k.astype(np.int64)), _NOOP)
-
-
-def _toward_nearest(bank: ArenaBank, view: PlayerView, goals: np.ndarray, safe: bool):
-    """`_toward` the nearest of several goals (N, G); of goals at one distance the first wins."""
-    dist = bank.safe if safe else bank.walk
-    flat = (view.table[:, None] * bank.cells + np.maximum(goals, 0)) * bank.cells + view.player[:, None]
-    d = np.where(goals >= 0, dist.ravel().take(flat), UNREACHED)
-    nearest = np.take_along_axis(goals, d.argmin(axis=1)[:, None], axis=1)[:, 0]
-    return _toward(bank, view, nearest, safe)
-
-
-def _safe_then_walk(bank: ArenaBank, view: PlayerView, goals: np.ndarray):
-    """The move toward `goals` ((N,) or (N, G)): over hazard-free cells when they reach, else through
-    hazards; and whether any goal is reachable at all."""
-    toward = _toward if goals.ndim == 1 else _toward_nearest
-    d_safe, a_safe = toward(bank, view, goals, safe=True)
-    d_walk, a_walk = toward(bank, view, goals, safe=False)
-    return d_walk < UNREACHED, np.where(d_safe < UNREACHED, a_safe, a_walk)
-
-
-def _run(bank: ArenaBank, view: PlayerView) -> np.ndarray:
-    """The runner: the exit if reachable; else the locked door, holding a key; else the nearest key."""
-    exit_ok, to_exit = _safe_then_walk(bank, view, view.exit)
-    conditions, choices = [exit_ok], [to_exit]
-    if bank.has_keys:
-        door_goal = np.where((view.keys > 0) & (view.locked >= 0), view.locked, -1)
-        for goal in (door_goal, view.key):
-            ok, toward = _safe_then_walk(bank, view, goal)
-            conditions.append(ok)
-            choices.append(toward)
-    return np.select(conditions, choices, _NOOP).astype(np.int64)
-
-
-def _fight(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
-    nbrs = bank.neighbours(view.player)
-    adjacent = view.agent_enemy[:, None] & (nbrs == view.agent[:, None]) & (nbrs >= 0)
-    return adjacent.any(axis=1), _MOVE_CODES[adjacent.argmax(axis=1)]
-
-
-def _loot(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
-    return _safe_then_walk(bank, view, view.treasures)
-
-
-def _evade(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
-    """Of staying and the four moves onto hazard-free cells, the one farthest from the enemy (first wins)."""
-    nbrs = bank.neighbours(view.player)
-    options = np.concatenate([view.player[:, None], nbrs], axis=1)
-    opt = np.where(options >= 0, options, 0)
-    t = view.table[:, None]
-    free = (options >= 0) & bank.safe_cell[t, opt] & (opt != view.agent[:, None])
-    free[:, 0] = True
-    away = np.where(free, bank.safe[t, view.agent[:, None], opt].astype(np.int64), -1)
-    flee = np.concatenate([[_NOOP], _MOVE_CODES])[away.argmax(axis=1)]
-    w = bank.width
-    here = np.abs(view.player % w - view.agent % w) + np.abs(view.player // w - view.agent // w)
-    return view.agent_enemy & view.agent_seen & (here <= EVADE_RANGE), flee
-
-
-def _dawdle(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
-    random_move = _MOVE_CODES[((view.noise >> _U64(2)) % _U64(4)).astype(np.int64)]
-    return view.noise % _U64(4) == 0, random_move
-
-
-def _wait(bank: ArenaBank, view: PlayerView) -> tuple[np.ndarray, np.ndarray]:
-    return (view.keys == 0) & (view.locked >= 0), np.full(len(view.player), _NOOP)
-
-
-# style → (when it departs from running, what it does then); the runner has no rule of its own
-_RULES = {"fighter": _fight, "looter": _loot, "evader": _evade, "dawdler": _dawdle, "waiter": _wait}
-
-
 def player_actions(bank: ArenaBank, view: PlayerView) -> np.ndarray:
-    """Each env's player action (Action codes). Each style's rule runs only on the envs of that style."""
-    action = _run(bank, view)
-    for name, rule in _RULES.items():
-        rows = np.flatnonzero(view.style == STYLES.index(name))
-        if len(rows):
-            departs, choice = rule(bank, view.rows(rows))
-            action[rows] = np.where(departs, choice, action[rows])
-    return action
+    """Each env's player action (Action codes), by `player_action`."""
+    tb = player_tables(bank)
+    i64 = np.int64
+    treasures = np.ascontiguousarray(view.treasures, dtype=i64)
+    return np.array(
+        [
+            player_action(
+                tb,
+                i64(view.table[i]),
+                i64(view.style[i]),
+                i64(view.player[i]),
+                i64(view.keys[i]),
+                i64(view.exit[i]),
+                i64(view.key[i]),
+                i64(view.locked[i]),
+                treasures[i],
+                i64(view.agent[i]),
+                bool(view.agent_enemy[i]),
+                bool(view.agent_seen[i]),
+                _U64(view.noise[i]),
+            )
+            for i in range(len(view.player))
+        ],
+        dtype=i64,
+    )

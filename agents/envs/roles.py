@@ -11,7 +11,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from agents.envs.arenas import ArenaBank
-from agents.envs.players import STYLES, splitmix64
+from agents.envs.players import STYLES
+from engine.sim.noise import splitmix64
 from engine.sim.policy import Role
 
 _U64 = np.uint64

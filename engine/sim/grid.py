@@ -29,6 +29,12 @@ WALKABLE_SEMANTICS = frozenset(
 WALKABLE_LUT = np.zeros(256, dtype=bool)
 WALKABLE_LUT[[s.code for s in WALKABLE_SEMANTICS]] = True
 
+# One definition of what blocks sight (a locked door does until it is opened), read by the World and by the
+# arena tables the batched env compiles.
+SIGHT_BLOCKING_SEMANTICS = frozenset({Semantic.WALL, Semantic.LOCKED_DOOR, Semantic.VOID, Semantic.SOLID})
+SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
+SIGHT_BLOCKERS[[s.code for s in SIGHT_BLOCKING_SEMANTICS]] = True
+
 # (dx, dy) in the order of Action.UP, DOWN, LEFT, RIGHT.
 STEPS: tuple[tuple[int, int], ...] = ((0, -1), (0, 1), (-1, 0), (1, 0))
 UNREACHED = -1

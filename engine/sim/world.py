@@ -32,7 +32,15 @@ from engine.sim.events import (
     PickupTaken,
     TreasureFound,
 )
-from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances, line_of_sight, step_towards
+from engine.sim.grid import (
+    SIGHT_BLOCKERS,
+    UNREACHED,
+    WALKABLE_LUT,
+    bfs_distances,
+    line_of_sight,
+    step_towards,
+)
+from engine.sim.noise import tick_noise_int
 from engine.sim.objective import path_to_objective
 from engine.sim.policy import (
     GUARD_ZONE_RADIUS,
@@ -62,10 +70,6 @@ MIN_DIFFICULTY, MAX_DIFFICULTY = -2, 2
 SNAPSHOT_VERSION = 3
 
 _MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
-_SIGHT_BLOCKERS = np.zeros(256, dtype=bool)
-_SIGHT_BLOCKERS[[Semantic.WALL.code, Semantic.LOCKED_DOOR.code, Semantic.VOID.code, Semantic.SOLID.code]] = (
-    True
-)
 _FLOOR, _HAZARD, _EXIT = Semantic.FLOOR.code, Semantic.HAZARD.code, Semantic.EXIT.code
 _LOCKED, _DOOR, _VOID = Semantic.LOCKED_DOOR.code, Semantic.DOOR.code, Semantic.VOID.code
 _ENEMY_ROLES = (Role.HUNTER, Role.GUARD)  # the first is the default
@@ -145,13 +149,6 @@ def _role_of(kind: Semantic, props: Mapping[str, PropertyValue], where: str) -> 
             f"{where}.properties.role", f"{name!r} is not a {kind.value} role ({expected})"
         )
     return Role(name)
-
-
-def _splitmix64(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return x ^ (x >> 31)
 
 
 class World:
@@ -544,7 +541,7 @@ class World:
         # (A search from the player each time they move: only the NPCs that use it pay for it.)
         knows = npc.alerted or npc.role is Role.COMPANION
         keys = tuple(sorted(pos for pos, kind in self.items.items() if kind is Semantic.KEY))
-        noise = _splitmix64(self.seed * 0x100000001B3 ^ self.tick * 0x9E3779B1 ^ npc.id)
+        noise = tick_noise_int(self.seed, self.tick, npc.id)
         return NpcObservation(
             tick=self.tick,
             x=npc.x,
@@ -570,7 +567,7 @@ class World:
         self._walkable = WALKABLE_LUT[self.terrain]
         # Enemies and NPCs keep off hazards; only the player is reckless enough to cross them.
         self._npc_walkable = self._walkable & (self.terrain != _HAZARD)
-        self._blocks_sight = _SIGHT_BLOCKERS[self.terrain]
+        self._blocks_sight = SIGHT_BLOCKERS[self.terrain]
         self._padded_terrain = np.pad(self.terrain, OBS_RADIUS, constant_values=_VOID)
         self.terrain_version = getattr(self, "terrain_version", 0) + 1
         self._dist_key: tuple[int, int, int] | None = None

@@ -13,9 +13,8 @@ from agents.envs import ENV_IDS, register_envs
 from agents.envs.arenas import TEST_START_LEVEL, arena_set
 from agents.envs.npc_env import ENV_CLASSES
 from agents.observation import FEATURE_INDEX, OBS_SIZE
-from engine.sim.grid import WALKABLE_LUT, bfs_distances, line_of_sight
+from engine.sim.grid import SIGHT_BLOCKERS, WALKABLE_LUT, bfs_distances, line_of_sight
 from engine.sim.policy import Role
-from engine.sim.world import _SIGHT_BLOCKERS
 
 ROLES = list(ENV_IDS)
 
@@ -96,7 +95,7 @@ def test_arena_tables_are_the_engines_searches(role: Role) -> None:
             if state:
                 grid.reshape(-1)[arena.locked] = 2  # the door, opened
             walkable = WALKABLE_LUT[grid]
-            blocks = _SIGHT_BLOCKERS[grid]
+            blocks = SIGHT_BLOCKERS[grid]
             for src in range(0, h * w, 5):
                 for table, mask in ((arena.walk, walkable), (arena.safe, walkable & (grid != 7))):
                     d = bfs_distances(mask, [(src % w, src // w)]).reshape(-1)
