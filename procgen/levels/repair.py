@@ -1,15 +1,27 @@
-"""Minimum-edit repair with OR-Tools CP-SAT: the fewest tile changes that make a level playable.
+"""Minimum-edit repair: the fewest tile changes that make a level playable, with a proven lower bound.
 
-Two to four pieces to join are solved exactly by shortest paths (Dreyfus-Wagner for k <= 4); five or more go
-to the CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a room's first
-door) for each target (the exit, or a room's other doors and pickups) and may cross a move u → v only while
-the tiles that move needs are open after repair. The objective counts changed tiles, so the solver finds the cheapest set of tiles to open.
-The moves are the solver's own (4-neighbour steps top-down; walk, fall, climb and jump arcs in a platformer), and
-every repaired level is re-checked by `procgen.levels.solver` before it is returned.
+Top-down: two to four pieces to join are solved exactly by shortest paths (Dreyfus-Wagner for k <= 4); five or
+more go to an OR-Tools CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a
+room's first door) for each target (the exit, or a room's other doors and pickups) and may cross a move u → v
+only while the tiles that move needs are open after repair. The objective counts changed tiles. CP-SAT runs
+with one worker under a deterministic time limit, so the same level gets the same repair on any machine; the
+wall-clock limit is only a safety net far behind it.
 
-Top-down repair opens tiles (a blocked tile becomes floor); a whole level first gets exactly one start and one
-exit, and its locked doors count as blocked, so the path it guarantees needs no key. Platformer repair may turn
-any tile into sky or into ground. Room borders stay as they are: the frame and its doors are the conditions.
+Platformer: an exact best-first search over (body cell, set of edits) labels (`_EditSearch`). A move of the
+jump model needs some tiles in some state (the cells a jump passes through open, the tile under a take-off
+solid); the edits a label carries are the union of what its moves needed, so an edit shared by two moves counts
+once. A label whose edit set contains another's at the same cell is dropped (it can do nothing the other
+cannot, at no lower cost), and a node-charge lower bound to the exit orders the search (A*). The first label to
+reach the exit is a minimum of a relaxation of the problem, so its edit count is a proven lower bound; the
+solver then checks the edited level, and when it is playable the repair is optimal. The search stops after a
+fixed number of labels (a deterministic limit, never the clock) and then returns its best playable level with
+the bound it proved (`RepairResult.optimal`, `.lower_bound`, `.gap`).
+
+Every repaired level is re-checked by `procgen.levels.solver` before it is returned. Top-down repair opens tiles
+(a blocked tile becomes floor); a whole level first gets exactly one start and one exit, and its locked doors
+count as blocked, so the path it guarantees needs no key. Platformer repair may turn any tile into sky or into
+ground, except the start, the exit and the tile holding up a ladder. Room borders stay as they are: the frame
+and its doors are the conditions.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import heapq
 import itertools
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +56,13 @@ Cell = tuple[int, int]
 FLOOR, SOLID = Semantic.FLOOR.code, Semantic.SOLID.code
 START, EXIT = Semantic.START.code, Semantic.EXIT.code
 MAX_REPAIR_CELLS = 64 * 64
-DEFAULT_TIME_LIMIT_S = 2.0
+DEFAULT_TIME_LIMIT_S = 60.0
+"""wall-clock safety net only: the deterministic limits below stop a search long before it on any machine"""
+DEFAULT_DETERMINISTIC_LIMIT = 10.0
+"""CP-SAT's deterministic time (its own work units, independent of the machine) for a top-down model"""
+DEFAULT_MAX_LABELS = 20_000
+"""labels the platformer search expands before it settles for its best level and the bound it proved"""
+_INF = 10**6
 
 
 class RepairError(LudoforgeError, ValueError):
@@ -57,11 +76,18 @@ class RepairResult:
     edits: int
     seconds: float
     optimal: bool = True
-    """False when the time limit ran out first: the edit count is then an upper bound"""
+    """True when `edits` is proven minimal; False when a search limit came first (then see `lower_bound`)"""
+    lower_bound: int = 0
+    """a proven lower bound on the fewest edits (equal to `edits` when optimal)"""
 
     @property
     def edit_fraction(self) -> float:
         return self.edits / self.tiles.size
+
+    @property
+    def gap(self) -> int:
+        """edits above the proven minimum bound: 0 when optimal"""
+        return self.edits - self.lower_bound
 
 
 def repair(
@@ -70,8 +96,14 @@ def repair(
     room: bool = False,
     max_edit_fraction: float = 1.0,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    deterministic_limit: float = DEFAULT_DETERMINISTIC_LIMIT,
+    max_labels: int = DEFAULT_MAX_LABELS,
 ) -> RepairResult:
-    """A playable copy of `sem` with the fewest tile changes; RepairError when none is found within the bounds."""
+    """A playable copy of `sem` with the fewest tile changes; RepairError when none is found within the bounds.
+
+    The search is bounded by work, not time: `deterministic_limit` (CP-SAT's deterministic seconds, top-down
+    models of five or more pieces) and `max_labels` (the platformer search), so a level's repair is the same on
+    any machine under any load. `time_limit_s` is a wall-clock safety net behind them."""
     t0 = time.perf_counter()
     sem = np.array(sem, dtype=np.uint8, copy=True)
     original = sem.copy()
@@ -83,9 +115,7 @@ def repair(
     if room and genre.name == "topdown":
         if not border_doors(sem):
             raise RepairError("doors: a room needs at least one door on its border to be repaired")
-        for door in border_doors(
-            sem
-        ):  # the tile inside each door must be open: a forced edit, before the search
+        for door in border_doors(sem):  # the tile inside each door must be open: a forced edit
             x, y = inside_of(door, sem.shape)
             if not WALKABLE_LUT[sem[y, x]]:
                 sem[y, x] = FLOOR
@@ -94,30 +124,37 @@ def repair(
     else:
         source, sink = _ensure_endpoints(sem, genre)
         sinks = [sink]
+    forced = int((sem != original).sum())  # endpoints and door tiles: part of the edits and of the bound
     if is_playable(sem, genre, room):
-        return _result(sem, original, t0, max_edit_fraction)
-    budget = int(np.floor(max_edit_fraction * h * w)) - int((sem != original).sum())
+        return _result(sem, original, t0, max_edit_fraction, True, forced)
+    budget = int(np.floor(max_edit_fraction * h * w)) - forced
     if genre.name == "platformer":
         assert genre.jump is not None
-        sem, optimal = _solve_platformer(sem, source, sinks[0], genre, budget, time_limit_s)
+        sem, optimal, bound = _solve_platformer(sem, source, sinks[0], genre.jump, budget, max_labels)
     else:
-        sem, optimal = _solve_topdown(sem, source, sinks, room, budget, time_limit_s), True
-    if not is_playable(
-        sem, genre, room
-    ):  # the flow model and the solver disagree: a bug, never a silent pass
+        sem, optimal, bound = _solve_topdown(
+            sem, source, sinks, room, budget, deterministic_limit, time_limit_s
+        )
+    if not is_playable(sem, genre, room):  # the search and the solver disagree: a bug, never a silent pass
         raise AssertionError("repair produced a level the solver rejects")
-    return _result(sem, original, t0, max_edit_fraction, optimal)
+    return _result(sem, original, t0, max_edit_fraction, optimal, forced + bound)
 
 
 def _result(
-    sem: np.ndarray, original: np.ndarray, t0: float, max_edit_fraction: float, optimal: bool = True
+    sem: np.ndarray,
+    original: np.ndarray,
+    t0: float,
+    max_edit_fraction: float,
+    optimal: bool,
+    lower_bound: int,
 ) -> RepairResult:
     edits = int((sem != original).sum())
     if edits > max_edit_fraction * sem.size:
         raise RepairError(
             f"max_edit_fraction: needs {edits} edits, more than {max_edit_fraction:.0%} of the tiles"
         )
-    return RepairResult(sem, edits, time.perf_counter() - t0, optimal)
+    lower_bound = edits if optimal else min(lower_bound, edits)
+    return RepairResult(sem, edits, time.perf_counter() - t0, optimal, lower_bound)
 
 
 def _ensure_endpoints(sem: np.ndarray, genre: Genre) -> tuple[Cell, Cell]:
@@ -141,20 +178,20 @@ def _ensure_endpoints(sem: np.ndarray, genre: Genre) -> tuple[Cell, Cell]:
 
 
 def _solve(
-    model: cp_model.CpModel, time_limit_s: float, fallback_ok: bool = False
-) -> cp_model.CpSolver | None:
+    model: cp_model.CpModel, deterministic_limit: float, time_limit_s: float
+) -> tuple[cp_model.CpSolver, bool]:
+    """CP-SAT bounded by its deterministic time, so the answer never depends on the machine's speed or load.
+    One worker with a fixed seed: a parallel portfolio would race its workers against each other."""
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.num_workers = 1  # one worker: the same level always gets the same repair
+    solver.parameters.max_deterministic_time = deterministic_limit
+    solver.parameters.max_time_in_seconds = time_limit_s  # a safety net only, far behind the limit above
+    solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     status = solver.Solve(model)
-    solver.optimal = status == cp_model.OPTIMAL  # type: ignore[attr-defined]
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if fallback_ok and status != cp_model.INFEASIBLE:
-            return None
-        reason = "infeasible" if status == cp_model.INFEASIBLE else f"no solution within {time_limit_s:g} s"
+        reason = "infeasible" if status == cp_model.INFEASIBLE else "no solution within the search limit"
         raise RepairError(f"repair: no playable level within the bounds ({reason})")
-    return solver
+    return solver, status == cp_model.OPTIMAL
 
 
 def _add_flow(
@@ -184,8 +221,15 @@ def _add_flow(
 
 
 def _solve_topdown(
-    sem: np.ndarray, source: Cell, sinks: list[Cell], room: bool, budget: int, time_limit_s: float
-) -> np.ndarray:
+    sem: np.ndarray,
+    source: Cell,
+    sinks: list[Cell],
+    room: bool,
+    budget: int,
+    deterministic_limit: float,
+    time_limit_s: float,
+) -> tuple[np.ndarray, bool, int]:
+    """The repaired grid, whether it is proven minimal, and a lower bound on the edits this search makes."""
     h, w = sem.shape
     walk = WALKABLE_LUT[sem]
     changeable = ~walk
@@ -210,7 +254,7 @@ def _solve_topdown(
         out = sem.copy()
         for x, y in cells:
             out[y, x] = FLOOR
-        return out
+        return out, True, len(cells)
 
     # Each walkable piece is one node (moving inside it is free); every blocked tile that may open is a node with
     # cost 1. One unit of flow runs from the source's piece to each other piece holding a target.
@@ -241,12 +285,12 @@ def _solve_topdown(
     model.Minimize(sum(opened.values()))
     if budget >= 0:
         model.Add(sum(opened.values()) <= budget)
-    solver = _solve(model, time_limit_s)
+    solver, optimal = _solve(model, deterministic_limit, time_limit_s)
     out = sem.copy()
     for (x, y), var in opened.items():
         if solver.Value(var):
             out[y, x] = FLOOR
-    return out
+    return out, optimal, int(np.ceil(solver.BestObjectiveBound() - 1e-6))
 
 
 def _open_costs(part: np.ndarray, walk: np.ndarray, changeable: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -358,7 +402,7 @@ def _blocked_on_route(end: Cell, parent: dict[Cell, Cell], changeable: np.ndarra
 
 def _staircase(sem: np.ndarray, source: Cell, sink: Cell, jump: JumpModel) -> np.ndarray | None:
     """A quick playable (not minimal) repair: ground and headroom column by column from the start to the exit,
-    climbing at most a jump's height per column. CP-SAT starts from it, and falls back on it at the time limit."""
+    climbing at most a jump's height per column. A fallback when the exact search stops at its label limit."""
     out = sem.copy()
     h = out.shape[0]
     (xs, ys), (xe, ye) = source, sink
@@ -398,105 +442,292 @@ def _staircase(sem: np.ndarray, source: Cell, sink: Cell, jump: JumpModel) -> np
 
 
 def _solve_platformer(
-    sem: np.ndarray, source: Cell, sink: Cell, genre: Genre, budget: int, time_limit_s: float
-) -> tuple[np.ndarray, bool]:
-    assert genre.jump is not None
-    jump = genre.jump
+    sem: np.ndarray, source: Cell, sink: Cell, jump: JumpModel, budget: int, max_labels: int
+) -> tuple[np.ndarray, bool, int]:
+    """The repaired grid, whether it is proven minimal, and the lower bound the exact search proved."""
+    genre = Genre("platformer", jump)
+    search = _EditSearch(sem, source, sink, jump, budget)
+    lower: int | None = None
+    for cost, edits in search.goals(max_labels):
+        # Goals come in order of edit count, and the first is the relaxation's minimum: a lower bound. The
+        # relaxation lets a move rely on a tile that a later move edits, so the solver has the last word.
+        lower = cost if lower is None else lower
+        tiles = search.apply(edits)
+        if is_playable(tiles, genre):
+            return tiles, cost == lower, lower
+    if lower is None and search.bound is None:
+        reason = f"more than the budget of {budget} edits" if budget >= 0 else "the endpoints are walled in"
+        raise RepairError(f"max_edit_fraction: no playable level within the bounds ({reason})")
+    # The search stopped at its label limit. Everything cheaper than its open frontier was searched, so that is
+    # still a lower bound; the level comes from a greedy search and the staircase, whichever edits less.
+    lower = lower if lower is not None else search.bound
+    assert lower is not None
+    candidates = []
+    for _, edits in _EditSearch(sem, source, sink, jump, budget, greedy=True).goals(max_labels):
+        tiles = search.apply(edits)
+        if is_playable(tiles, genre):
+            candidates.append(tiles)
+            break
     quick = _staircase(sem, source, sink, jump)
-    h, w = sem.shape
-    passable0 = PLATFORMER_PASSABLE_LUT[sem]
-    support0 = PLATFORMER_SUPPORT_LUT[sem]
-    ladder0 = sem == LADDER
-    fixed = {source, sink}
-    model = cp_model.CpModel()
-    to_air: dict[Cell, cp_model.IntVar] = {}
-    to_solid: dict[Cell, cp_model.IntVar] = {}
-    for y in range(h):
-        for x in range(w):
-            if (x, y) in fixed:
+    if quick is not None and (budget < 0 or int((quick != sem).sum()) <= budget):
+        candidates.append(quick)
+    if not candidates:
+        raise RepairError(f"repair: no playable level found within {max_labels} search labels")
+    best = min(candidates, key=lambda t: int((t != sem).sum()))
+    return best, int((best != sem).sum()) == lower, lower
+
+
+class _EditSearch:
+    """Best-first search over labels (body cell, edit set) for the fewest edits that let a body reach the sink.
+
+    An edit is a bit of a Python int: bit 2i turns cell i into sky (FLOOR), bit 2i+1 into ground (SOLID). Each
+    move of the jump model (the solver's own: fall, walk, jump arcs, ladders) is precomputed per cell as
+    (destination, need, forbid): the edits it needs, and the edits that would break it. A label may take a move
+    when its edits hold nothing the move forbids; its edits become the union with what the move needs.
+
+    The problem it solves exactly is a relaxation of repair: a move's `forbid` is checked against the edits made
+    so far, not against edits a later move adds. Its minimum is therefore a lower bound on the true one, and
+    equal to it whenever the solver accepts the edited level."""
+
+    def __init__(
+        self, sem: np.ndarray, source: Cell, sink: Cell, jump: JumpModel, budget: int, greedy: bool = False
+    ) -> None:
+        self.sem, self.jump, self.budget, self.greedy = sem, jump, budget, greedy
+        h, w = self.h, self.w = sem.shape
+        passable, support = PLATFORMER_PASSABLE_LUT[sem], PLATFORMER_SUPPORT_LUT[sem]
+        ladder = sem == LADDER
+        fixed = np.zeros((h, w), dtype=bool)
+        for x, y in (source, sink):
+            fixed[y, x] = True
+        holds_ladder = np.zeros((h, w), dtype=bool)
+        holds_ladder[1:] = ladder[:-1] & ~ladder[1:]  # never pull the ground from under a ladder
+        can_air = (sem != FLOOR) & ~holds_ladder & ~fixed
+        can_solid = (sem != SOLID) & ~fixed
+        self.source, self.sink = source[1] * w + source[0], sink[1] * w + sink[0]
+        pv, sv, lv = passable.ravel().tolist(), support.ravel().tolist(), ladder.ravel().tolist()
+        ca, cs = can_air.ravel().tolist(), can_solid.ravel().tolist()
+        self.ladder = lv
+
+        def rule(i: int, orig_ok: bool, sky_ok: bool, ground_ok: bool) -> tuple[int, int] | None:
+            """(need, forbid) for cell i to be in a state the move accepts, or None when no state is."""
+            sky, ground = 1 << (2 * i), 1 << (2 * i + 1)
+            if orig_ok:
+                return 0, (0 if sky_ok else sky) | (0 if ground_ok else ground)
+            if sky_ok and ca[i]:
+                return sky, ground
+            if ground_ok and cs[i]:
+                return ground, sky
+            return None
+
+        n = h * w
+        self.open = [rule(i, pv[i], True, False) for i in range(n)]  # a body may be here
+        self.air = [rule(i, pv[i] and not sv[i], True, False) for i in range(n)]  # a body falls into it
+        self.floor = [rule(i, sv[i], False, True) for i in range(n)]  # it holds a body up
+        self.on_ladder = [(0, 3 << (2 * i)) if lv[i] else None for i in range(n)]  # still a ladder
+        self.off_ladder = [rule(i, pv[i] and not lv[i], True, False) for i in range(n)]  # open, no ladder
+        self._moves: dict[int, list[tuple[int, int, int]]] = {}
+        self.heuristic = _charge_distances(sem, self.sink, jump, can_air, can_solid).tolist()
+        xs, ys = sink
+        self.distance = [
+            abs(i % w - xs) + abs(i // w - ys) for i in range(n)
+        ]  # tie-break only: toward the exit
+        self.expanded = 0
+        self.bound: int | None = None
+        """when the label limit stopped the search: the lowest estimate left open (a lower bound)"""
+
+    def moves(self, u: int) -> list[tuple[int, int, int]]:
+        """(destination, need, forbid) for every move out of cell u, built on first use."""
+        got = self._moves.get(u)
+        if got is not None:
+            return got
+        w, h, jump = self.w, self.h, self.jump
+        y, x = divmod(u, w)
+        out: list[tuple[int, int, int]] = []
+        self._moves[u] = out
+        here = self.open[u]
+        if here is None:
+            return out
+
+        def add(v: int, *rules: tuple[int, int] | None) -> None:
+            need = forbid = 0
+            for r in rules:
+                if r is None:
+                    return
+                need, forbid = need | r[0], forbid | r[1]
+            if not need & forbid:
+                out.append((v, need, forbid))
+
+        if y + 1 < h:  # fall: nothing below holds the body, and it is not on a ladder
+            add(u + w, self.off_ladder[u], self.air[u + w])
+        holds = [self.on_ladder[u]] if self.ladder[u] else []
+        if y + 1 < h:
+            holds.append(self.floor[u + w])
+        for hold in holds:  # everything a body standing (on ground or a ladder) may do
+            if hold is None:
                 continue
-            holds_ladder = y > 0 and ladder0[y - 1, x] and not ladder0[y, x]
-            if sem[y, x] != FLOOR and not holds_ladder:  # never pull the ground from under a ladder
-                to_air[(x, y)] = model.NewBoolVar("")
-            if sem[y, x] != SOLID:
-                to_solid[(x, y)] = model.NewBoolVar("")
-            if (x, y) in to_air and (x, y) in to_solid:
-                model.Add(to_air[(x, y)] + to_solid[(x, y)] <= 1)
-
-    def passable(x: int, y: int):
-        if not (0 <= x < w and 0 <= y < h):
-            return 0
-        if passable0[y, x]:
-            return 1 - to_solid[(x, y)] if (x, y) in to_solid else 1
-        return to_air.get((x, y), 0)
-
-    def support(x: int, y: int):
-        if not (0 <= x < w and 0 <= y < h):
-            return 0
-        changed = [v for v in (to_air.get((x, y)), to_solid.get((x, y))) if v is not None]
-        if support0[y, x]:
-            return 1 - sum(changed) if changed else 1
-        return to_solid.get((x, y), 0)
-
-    def ladder(x: int, y: int):
-        if not (0 <= x < w and 0 <= y < h) or not ladder0[y, x]:
-            return 0
-        changed = [v for v in (to_air.get((x, y)), to_solid.get((x, y))) if v is not None]
-        return 1 - sum(changed) if changed else 1
-
-    edges: list[tuple[int, int, list]] = []
-
-    def add(u: Cell, v: Cell, needs: list) -> None:
-        if any(isinstance(n, int) and n == 0 for n in needs):
-            return
-        edges.append((u[1] * w + u[0], v[1] * w + v[0], [n for n in needs if not isinstance(n, int)]))
-
-    for y in range(h):
-        for x in range(w):
-            if isinstance(passable(x, y), int) and passable(x, y) == 0:
-                continue
-            here = passable(x, y)
-            grounded = model.NewBoolVar("")
-            below_support, on_ladder = support(x, y + 1), ladder(x, y)
-            model.Add(grounded <= below_support + on_ladder)
-            # fall: nothing holds the body up
-            add((x, y), (x, y + 1), [here, passable(x, y + 1), 1 - below_support, 1 - on_ladder])
-            for dx in (-1, 1):  # walk
-                add((x, y), (x + dx, y), [here, grounded, passable(x + dx, y)])
-            add((x, y), (x, y - 1), [here, on_ladder, passable(x, y - 1)])  # climb up
-            add((x, y), (x, y + 1), [here, grounded, ladder(x, y + 1)])  # climb down onto a ladder
-            add((x, y), (x, y + 1), [here, on_ladder, passable(x, y + 1)])  # climb down a ladder
-            column: list = [here, grounded]
+            base = (here[0] | hold[0], here[1] | hold[1])
+            for dx in (-1, 1):
+                if 0 <= x + dx < w:
+                    add(u + dx, base, self.open[u + dx])
+            column = base
             for rise in range(1, jump.max_jump_height + 1):
-                column = [*column, passable(x, y - rise)]
-                add((x, y), (x, y - rise), column)
+                if y - rise < 0 or (top := self.open[u - rise * w]) is None:
+                    break
+                column = (column[0] | top[0], column[1] | top[1])
+                add(u - rise * w, column)
                 for dx in (-1, 1):
-                    arc = list(column)
+                    arc = column
                     for glide in range(1, jump.max_jump_width + 1):
-                        arc = [*arc, passable(x + dx * glide, y - rise)]
-                        add((x, y), (x + dx * glide, y - rise), arc)
-    _add_flow(model, edges, h * w, source[1] * w + source[0], [sink[1] * w + sink[0]])
-    changes = [*to_air.values(), *to_solid.values()]
-    model.Minimize(sum(changes))
-    if budget >= 0:
-        model.Add(sum(changes) <= budget)
-    if quick is not None:
-        for (x, y), var in to_air.items():
-            model.AddHint(var, int(quick[y, x] == FLOOR))
-        for (x, y), var in to_solid.items():
-            model.AddHint(var, int(quick[y, x] == SOLID))
-    solver = _solve(model, time_limit_s, fallback_ok=quick is not None)
-    if solver is None:
-        assert quick is not None
-        return quick, False
-    out = sem.copy()
-    for (x, y), var in to_air.items():
-        if solver.Value(var):
-            out[y, x] = FLOOR
-    for (x, y), var in to_solid.items():
-        if solver.Value(var):
-            out[y, x] = SOLID
-    optimal = bool(solver.optimal)  # type: ignore[attr-defined]
-    if quick is not None and (quick != sem).sum() < (out != sem).sum():
-        return quick, False
-    return out, optimal
+                        cell = u - rise * w + dx * glide
+                        if not 0 <= x + dx * glide < w or (step := self.open[cell]) is None:
+                            break
+                        arc = (arc[0] | step[0], arc[1] | step[1])
+                        add(cell, arc)
+        if y + 1 < h and self.ladder[u + w]:  # climb down onto a ladder
+            add(u + w, here, self.on_ladder[u + w])
+        if self.ladder[u]:  # climb up or down the ladder it is on
+            if y > 0:
+                add(u - w, here, self.on_ladder[u], self.open[u - w])
+            if y + 1 < h:
+                add(u + w, here, self.on_ladder[u], self.open[u + w])
+        return out
+
+    def goals(self, max_labels: int) -> Iterator[tuple[int, int]]:
+        """(edit count, edits) of labels reaching the sink, fewest edits first (greedy: nearest first)."""
+        n = self.h * self.w
+        labels: list[set[int]] = [set() for _ in range(n)]
+        labels[self.source].add(0)
+        heap = [(0, 0, 0, 0, 0, self.source)]
+        tie = 1
+        while heap:
+            f, _, neg_g, _, edits, u = heapq.heappop(heap)
+            here = labels[u]
+            if edits not in here or _holds_subset(edits, here, strict=True):
+                continue  # a cheaper label reached this cell after this one was queued
+            if u == self.sink:
+                yield -neg_g, edits
+                continue
+            self.expanded += 1
+            if self.expanded > max_labels:
+                self.bound = f if not self.greedy else None
+                return
+            for v, need, forbid in self.moves(u):
+                if edits & forbid:
+                    continue
+                after = edits | need
+                there = labels[v]
+                if there and _holds_subset(after, there, strict=False):
+                    continue
+                estimate = self.heuristic[v]
+                g = after.bit_count()
+                if estimate >= _INF or (self.budget >= 0 and max(g, estimate) > self.budget):
+                    continue
+                there.add(after)
+                # f = max(g, estimate) is admissible: the edits so far all count, and the rest of the route
+                # needs at least `estimate` on its own. Ties go to the label nearer the exit.
+                key = self.distance[v] + estimate
+                f = 4 * g + key if self.greedy else max(g, estimate)
+                heapq.heappush(heap, (f, key, -g, tie, after, v))
+                tie += 1
+
+    def apply(self, edits: int) -> np.ndarray:
+        out = self.sem.copy().ravel()
+        while edits:
+            bit = edits & -edits
+            i = bit.bit_length() - 1
+            out[i // 2] = FLOOR if i % 2 == 0 else SOLID
+            edits ^= bit
+        return out.reshape(self.sem.shape)
+
+
+def _holds_subset(edits: int, labels: set[int], strict: bool) -> bool:
+    """Does `labels` hold a subset of `edits` (a proper one when `strict`)? Scans the labels or looks up the
+    subsets of `edits`, whichever is fewer."""
+    if edits in labels:
+        if not strict:
+            return True
+        if len(labels) == 1:
+            return False
+    if 0 in labels:
+        return edits != 0
+    k = edits.bit_count()
+    if len(labels) <= 1 << k:
+        return any(other & edits == other and other != edits for other in labels)
+    bits = []
+    rest = edits
+    while rest:
+        bit = rest & -rest
+        bits.append(bit)
+        rest ^= bit
+    return any(sum(combo) in labels for r in range(1, k) for combo in itertools.combinations(bits, r))
+
+
+def _charge_distances(
+    sem: np.ndarray, sink: int, jump: JumpModel, can_air: np.ndarray, can_solid: np.ndarray
+) -> np.ndarray:
+    """For every cell, a lower bound on the edits a route from it to the sink needs (the A* heuristic).
+
+    Each move is charged only for the cell it lands on (open, or falling-through air) and for the tile under its
+    take-off (ground, unless on a ladder). On a route that visits no cell twice those are all different tiles,
+    or tiles asked to be both open and ground, which no route can use; so the charge never exceeds the edits.
+    The cells a jump passes through are left out: two moves may share them. Bellman-Ford over the move
+    templates, vectorised with numpy."""
+    h, w = sem.shape
+    passable, support = PLATFORMER_PASSABLE_LUT[sem], PLATFORMER_SUPPORT_LUT[sem]
+    ladder = sem == LADDER
+    open_cost = np.where(passable, 0, np.where(can_air, 1, _INF))
+    floor_cost = np.where(support, 0, np.where(can_solid, 1, _INF))
+    air_cost = np.where(passable & ~support, 0, np.where(can_air, 1, _INF))
+    take_off = np.full((h, w), _INF)
+    take_off[:-1] = floor_cost[1:]
+    take_off[ladder] = 0
+    can_open = open_cost < _INF
+
+    def shift(a: np.ndarray, dx: int, dy: int, fill: int | bool) -> np.ndarray:
+        """out[y, x] = a[y + dy, x + dx], `fill` off the grid."""
+        out = np.full_like(a, fill)
+        out[max(0, -dy) : min(h, h - dy), max(0, -dx) : min(w, w - dx)] = a[
+            max(0, dy) : min(h, h + dy), max(0, dx) : min(w, w + dx)
+        ]
+        return out
+
+    sources, targets, charges = [], [], []
+
+    def add(valid: np.ndarray, dx: int, dy: int, charge: np.ndarray) -> None:
+        idx = np.flatnonzero(valid & (charge < _INF))
+        sources.append(idx)
+        targets.append(idx + dy * w + dx)
+        charges.append(charge.ravel()[idx])
+
+    leave_ladder = np.where(ladder, np.where(can_air, 1, _INF), 0)
+    add(can_open, 0, 1, shift(air_cost, 0, 1, _INF) + leave_ladder)  # fall
+    for dx in (-1, 1):
+        add(can_open, dx, 0, take_off + shift(open_cost, dx, 0, _INF))  # walk
+    column = can_open
+    for rise in range(1, jump.max_jump_height + 1):
+        column = column & shift(can_open, 0, -rise, False)
+        add(column, 0, -rise, take_off + shift(open_cost, 0, -rise, _INF))
+        for dx in (-1, 1):
+            arc = column
+            for glide in range(1, jump.max_jump_width + 1):
+                arc = arc & shift(can_open, dx * glide, -rise, False)
+                add(arc, dx * glide, -rise, take_off + shift(open_cost, dx * glide, -rise, _INF))
+    add(can_open & shift(ladder, 0, 1, False), 0, 1, np.zeros((h, w), dtype=np.int64))  # onto a ladder below
+    add(can_open & ladder, 0, -1, shift(open_cost, 0, -1, _INF))  # climb up
+    add(can_open & ladder, 0, 1, shift(open_cost, 0, 1, _INF))  # climb down
+    src, dst, charge = np.concatenate(sources), np.concatenate(targets), np.concatenate(charges)
+    order = np.argsort(src, kind="stable")
+    src, dst, charge = src[order], dst[order], charge[order]
+    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    heads = src[starts]
+    dist = np.full(h * w, _INF, dtype=np.int64)
+    dist[sink] = 0
+    for _ in range(h * w):
+        best = np.minimum.reduceat(charge + dist[dst], starts)
+        new = dist.copy()
+        new[heads] = np.minimum(dist[heads], best)
+        new[sink] = 0
+        if np.array_equal(new, dist):
+            break
+        dist = new
+    return np.minimum(dist, _INF)
