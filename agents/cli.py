@@ -55,6 +55,16 @@ def narrator_q(ctx: typer.Context) -> None:
     main(list(ctx.args), prog="ludoforge train narrator-q")
 
 
+@train_app.command("narrator-rules", context_settings=_PASS_THROUGH, add_help_option=False)
+def narrator_rules(ctx: typer.Context) -> None:
+    """CMA-ES for the rule-based narrator's thresholds on the training personas, into runs/narrator_cma/<run>/
+    (all options: `ludoforge train narrator-rules --help`); `ludoforge publish runs/narrator_cma/<run>` ships
+    it."""
+    from agents.train.cma_narrator import main
+
+    main(list(ctx.args), prog="ludoforge train narrator-rules")
+
+
 @train_app.command("player-model", context_settings=_PASS_THROUGH, add_help_option=False)
 def player_model(ctx: typer.Context) -> None:
     """Fit the narrator's player model on simulated players (all options: `ludoforge train player-model
