@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: play test bench lint format clean
+.PHONY: play test test-fast bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ play: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
+
+# The developer's quick loop: everything but the shipped-weight quality suites (marked slow); CI runs `make test`.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(ARGS)
 
 bench: $(STAMP)
 	@# MiniGrid is the NPC-env baseline only; --no-deps keeps pygame-ce (it would pull in pygame).

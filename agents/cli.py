@@ -22,8 +22,9 @@ _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 @train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def npc(ctx: typer.Context) -> None:
-    """PPO for one role on the batched env, exported to ONNX with a card (all options: `ludoforge train npc
-    --help`). Example: `ludoforge train npc --role hunter --total-steps 2000000`."""
+    """PPO for one role on the batched env, exported to ONNX with a card in runs/npc/<role>/ (all options:
+    `ludoforge train npc --help`). Example: `ludoforge train npc --role hunter --total-steps 2000000`, then
+    `ludoforge publish runs/npc/hunter` to ship it."""
     from agents.train.ppo_npc import main
 
     main(list(ctx.args), prog="ludoforge train npc")
@@ -31,8 +32,8 @@ def npc(ctx: typer.Context) -> None:
 
 @train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def q(ctx: typer.Context) -> None:
-    """Tabular Q-learning baseline (all options: `ludoforge train q --help`). Example:
-    `ludoforge train q --role hunter --seed 1`."""
+    """Tabular Q-learning baseline, into runs/qlearning/<role>/ (all options: `ludoforge train q --help`).
+    Example: `ludoforge train q --role hunter --seed 1`, then `ludoforge publish runs/qlearning/hunter`."""
     from agents.train.qlearning import main
 
     main(list(ctx.args), prog="ludoforge train q")
@@ -40,8 +41,9 @@ def q(ctx: typer.Context) -> None:
 
 @train_app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def narrator(ctx: typer.Context) -> None:
-    """PPO for the narrator on simulated players, exported to ONNX with a card (all options: `ludoforge train
-    narrator --help`). Example: `ludoforge train narrator --total-timesteps 150000`."""
+    """PPO for the narrator on simulated players, exported to ONNX with a card in runs/narrator/ (all options:
+    `ludoforge train narrator --help`). Example: `ludoforge train narrator --total-timesteps 150000`, then
+    `ludoforge publish runs/narrator` to ship it."""
     from agents.train.ppo_narrator import main
 
     main(list(ctx.args), prog="ludoforge train narrator")
@@ -49,7 +51,8 @@ def narrator(ctx: typer.Context) -> None:
 
 @train_app.command("narrator-q", context_settings=_PASS_THROUGH, add_help_option=False)
 def narrator_q(ctx: typer.Context) -> None:
-    """Tabular Q-learning baseline for the narrator (all options: `ludoforge train narrator-q --help`)."""
+    """Tabular Q-learning baseline for the narrator, into runs/narrator_q/ (all options: `ludoforge train
+    narrator-q --help`); `ludoforge publish runs/narrator_q` ships it."""
     from agents.train.q_narrator import main
 
     main(list(ctx.args), prog="ludoforge train narrator-q")
@@ -67,8 +70,8 @@ def narrator_rules(ctx: typer.Context) -> None:
 
 @train_app.command("player-model", context_settings=_PASS_THROUGH, add_help_option=False)
 def player_model(ctx: typer.Context) -> None:
-    """Fit the narrator's player model on simulated players (all options: `ludoforge train player-model
-    --help`)."""
+    """Fit the narrator's player model on simulated players, into runs/player_model/ (all options: `ludoforge
+    train player-model --help`); `ludoforge publish runs/player_model` ships it."""
     from agents.train.fit_player_model import main
 
     main(list(ctx.args), prog="ludoforge train player-model")
@@ -78,14 +81,23 @@ def player_model(ctx: typer.Context) -> None:
 def evaluate(
     episodes: Annotated[int, typer.Option(min=20, max=10_000, help="Episodes per role and policy.")] = 200,
     out: Annotated[Path, typer.Option(help="The Markdown report.")] = Path("docs/agents_eval.md"),
-    q_steps: Annotated[
-        int, typer.Option(min=0, max=20_000_000, help="Steps for the Q-learning baseline (0: leave it out).")
-    ] = 2_000_000,
+    q_table: Annotated[
+        Path | None,
+        typer.Option(
+            help="The hunter's Q-learning table stem (default: the shipped agents/policies/hunter_q); "
+            "evaluation never trains one."
+        ),
+    ] = None,
 ) -> None:
-    """Shipped policies against the scripted baselines, random and Q-learning, on unseen test levels."""
+    """Shipped policies against the scripted baselines, random and the shipped Q-learning table, on unseen test
+    levels."""
     from agents.evaluate import write_report
 
-    write_report(out, episodes, q_steps)
+    if q_table is not None and not q_table.with_suffix(".safetensors").is_file():
+        raise typer.BadParameter(
+            f"{q_table.with_suffix('.safetensors')}: no such Q table", param_hint="--q-table"
+        )
+    write_report(out, episodes, q_table)
     typer.echo(f"wrote {out}")
 
 

@@ -5,6 +5,7 @@ spawns) on the single env, that is on `engine.sim.World` itself.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from agents.envs.arenas import TEST_START_LEVEL
 from agents.envs.npc_env import ENV_CLASSES, NpcEnv
 from agents.envs.roles import ROLES
 from agents.policies.onnx_policy import OnnxPolicy, policy_path
+from agents.policies.q_table import greedy, load_q_table, q_table_stem
+from engine.errors import InputError
 from engine.sim.policy import SCRIPTED_POLICIES, Role
 
 MAX_EPISODES = 100_000
@@ -97,7 +100,7 @@ def run_episodes(
     """Play `episodes` episodes (the stream of `reset(seed=seed)` then `reset()`); per-episode arrays of
     `success`, `role_metric` and `return`."""
     if not 1 <= episodes <= MAX_EPISODES:
-        raise ValueError(f"episodes: expected 1..{MAX_EPISODES}, got {episodes}")
+        raise InputError("episodes", f"expected 1..{MAX_EPISODES}, got {episodes}")
     env = ENV_CLASSES[role](level_source=level_source, num_levels=num_levels, start_level=start_level)
     success, metric, returns = [], [], []
     for i in range(episodes):
@@ -146,25 +149,29 @@ def results_table(results: dict[Role, dict[str, dict[str, Estimate]]]) -> str:
 
 
 def q_actor(table: np.ndarray) -> Actor:
-    from agents.train.qlearning import greedy
-
     return lambda env, obs: int(greedy(table, obs[None])[0])
 
 
-def write_report(path: str | Path, episodes: int = 200, q_steps: int = 2_000_000) -> None:
-    """The results table (every role: trained, scripted, random; the hunter also against tabular Q-learning
-    trained here from seed 1) with the learning curves, as Markdown."""
-    from agents.policies.onnx_policy import policy_card
-    from agents.train.qlearning import Args as QArgs
-    from agents.train.qlearning import train as train_q
+Q_NOT_TRAINED = (
+    "not trained; run `ludoforge train q --role hunter`, then `ludoforge publish runs/qlearning/hunter`"
+)
 
+
+def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | None = None) -> None:
+    """The results table (every role: trained, scripted, random; the hunter also against the tabular Q-learning
+    table that `ludoforge train q` wrote, the shipped one unless `q_table` names another stem) with the learning
+    curves, as Markdown. Evaluation never trains: with no table the Q-learning row says how to make one."""
+    from agents.policies.onnx_policy import policy_card
+
+    q_stem = Path(q_table) if q_table is not None else q_table_stem(Role.HUNTER)
+    q_card: dict | None = None
     results: dict[Role, dict[str, dict[str, Estimate]]] = {}
     for role in (Role.HUNTER, Role.GUARD, Role.COMPANION):
         results[role] = compare(role, episodes=episodes)
-        if role is Role.HUNTER and q_steps:
-            table = train_q(QArgs(role="hunter", seed=1, total_steps=q_steps))
-            runs = run_episodes(role, q_actor(table), episodes)
+        if role is Role.HUNTER and q_stem.with_suffix(".safetensors").is_file():
+            runs = run_episodes(role, q_actor(load_q_table(q_stem)), episodes)
             results[role]["q-learning"] = {key: ci95(values) for key, values in runs.items()}
+            q_card = json.loads(q_stem.with_suffix(".json").read_text(encoding="utf-8"))
     lines = [
         "# NPC policies on unseen levels",
         "",
@@ -175,6 +182,7 @@ def write_report(path: str | Path, episodes: int = 200, q_steps: int = 2_000_000
         "policy for the role; `q-learning` is the tabular baseline (`ludoforge train q`).",
         "",
         results_table(results),
+        *([] if q_card is not None else ["", f"`q-learning` (hunter): {Q_NOT_TRAINED}."]),
         "",
         "## Training",
         "",
@@ -185,6 +193,9 @@ def write_report(path: str | Path, episodes: int = 200, q_steps: int = 2_000_000
         card = policy_card(role)
         minutes = card["train_seconds"] / 60
         lines.append(f"| {role.value} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |")
+    if q_card is not None:
+        steps, minutes = q_card["args"]["total_steps"], q_card["train_seconds"] / 60
+        lines.append(f"| hunter (q-learning) | {steps:,} | {minutes:.1f} | `{q_card['command']}` |")
     lines += ["", "## Learning curves", ""]
     lines += [f"![{role.value}](img/npc_{role.value}_curve.png)" for role in results]
     Path(path).write_text("\n".join(lines) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -62,7 +63,10 @@ def play(
 ) -> None:
     """Play a dungeon. With no display (or --headless) a bot plays and writes a GIF, a summary and the
     narrator's log."""
-    from demo_game.narration import Settings, settings_path
+    from demo_game.narration import LANGUAGES, Settings, settings_path
+
+    if language is not None and language not in LANGUAGES:
+        raise typer.BadParameter(f"expected one of {LANGUAGES}, got {language!r}", param_hint="--language")
     from engine.app.saves import default_save_path
 
     saved = Settings.load(settings_path(default_save_path()))
@@ -107,19 +111,56 @@ def play(
         game.run(PlayScene(new_world(seed), default_save_path(), settings))
 
 
+@app.command()
+def publish(
+    run: Annotated[Path, typer.Argument(help="A run folder a trainer wrote, e.g. runs/npc/hunter.")],
+    dry_run: Annotated[
+        bool, typer.Option(help="Check the run and say what would be copied; copy nothing.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Replace shipped files that differ from the run's.")] = False,
+    package_root: Annotated[
+        Path | None,
+        typer.Option(hidden=True, help="Publish into this copy of the repository instead (tests)."),
+    ] = None,
+) -> None:
+    """Copy a training run's artefacts (weights, policy, their JSON cards) into the package, where the game and
+    `pretrained()` load them. Each file is checked against the sha256 on its card first."""
+    from demo_game.publish import REPO_ROOT
+    from demo_game.publish import publish as publish_run
+
+    root = package_root or REPO_ROOT
+    steps = publish_run(run, root, dry_run=dry_run, force=force)
+    for step in steps:
+        typer.echo(("would " if dry_run and step.action != "unchanged" else "") + step.describe(root))
+    written = sum(s.action != "unchanged" for s in steps)
+    typer.echo(
+        f"{'dry run: ' if dry_run else ''}{written} of {len(steps)} files {'to write' if dry_run else 'written'}"
+    )
+
+
 # `ludoforge export` is kept as a short name for `ludoforge levels export`.
 app.command("export", help="Write a seed's dungeon (GAN rooms) to a level file; same as `levels export`.")(
     levels_export
 )
 
 
+BUG_REPORT_LINE = "ludoforge hit an internal error; please report it with the traceback above."
+
+
 def main() -> None:
-    """Entry point: typed errors become one line on stderr and exit code 2, with no traceback."""
+    """Entry point. The project's typed errors (bad input, bad files) become one line on stderr and exit code 2,
+    with no traceback. Anything else is a bug: it keeps its traceback, asks for a report and exits with 1."""
     try:
         app()
-    except (LudoforgeError, ValueError, OSError) as e:
+    except LudoforgeError as e:
         typer.echo(f"error: {e}", err=True)
         raise SystemExit(2) from None
+    except Exception:
+        # A bare ValueError or OSError is as likely to be our bug as the user's mistake, so it is never
+        # dressed up as a usage error: the traceback is what a bug report needs.
+        traceback.print_exc()
+        typer.echo(BUG_REPORT_LINE, err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

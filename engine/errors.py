@@ -30,6 +30,15 @@ class LevelFormatError(LudoforgeError, ValueError):
         super().__init__(f"{where}: {field}: {message}")
 
 
+class InputError(LudoforgeError, ValueError):
+    """A value the user chose (a command-line option, a training setting) that cannot be used: `field` names it,
+    the message says what was expected and what was given."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
 class SaveError(LudoforgeError):
     """A save file is missing, corrupt, or from a version this build cannot read."""
 

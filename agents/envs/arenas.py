@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.errors import LudoforgeError
 from engine.level import Legend, Level, LevelMeta, Semantic, Spawn
 from engine.sim.grid import SIGHT_BLOCKERS, STEPS, WALKABLE_LUT, bfs_distances, line_cells
 from engine.sim.policy import Role
@@ -36,7 +37,7 @@ TEST_START_LEVEL = 1_000_000
 GUARD_ZONE = 3  # a 7x7 zone: a 4-radius one would cover most of a 16x11 room
 
 
-class ArenaError(ValueError):
+class ArenaError(LudoforgeError, ValueError):
     """A room that cannot be dressed for a role (too few doors, nowhere to put a key)."""
 
 

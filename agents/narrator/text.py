@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import LudoforgeError
+
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 RECENT = 20
 """a line is never said again within this many lines"""
@@ -69,7 +71,7 @@ _MAX_DEPTH = 8
 _TRIES = 48
 
 
-class GrammarError(ValueError):
+class GrammarError(LudoforgeError, ValueError):
     """A grammar file that is missing, malformed or refers to a symbol nobody defines."""
 
 

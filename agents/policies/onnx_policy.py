@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from agents.observation import OBS_SIZE, encode
+from engine.errors import LudoforgeError
 from engine.sim.policy import SCRIPTED_POLICIES, Action, NpcObservation, Policy, Role
 from engine.sim.world import Npc
 
@@ -23,7 +24,7 @@ TRAINED_ROLES = (Role.HUNTER, Role.GUARD, Role.COMPANION)
 _ACTIONS = (Action.NOOP, Action.UP, Action.DOWN, Action.LEFT, Action.RIGHT)
 
 
-class PolicyFileError(ValueError):
+class PolicyFileError(LudoforgeError, ValueError):
     """A policy file that is missing or does not have the expected inputs and outputs."""
 
     def __init__(self, path: Path, message: str) -> None:

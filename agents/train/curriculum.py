@@ -27,11 +27,13 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
+from engine.errors import LudoforgeError
+
 CURRICULA_DIR = Path(__file__).parent / "curricula"
 MAX_LESSON_LENGTH = 1_000_000
 
 
-class CurriculumError(ValueError):
+class CurriculumError(LudoforgeError, ValueError):
     def __init__(self, path: Path, field: str, message: str) -> None:
         super().__init__(f"{path}: {field}: {message}")
 

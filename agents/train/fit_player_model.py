@@ -9,7 +9,8 @@ half by the rule-based narrator (so the model sees play with and without help). 
 features go into a Gaussian per persona and feature. The test: the same personas on test dungeons (seeds from
 1,000,000), where the model's most likely persona after 30 s and at the end of the run is compared with the
 truth; and the held-out personas, whose mean posterior says which training personas they resemble. The result
-is agents/policies/player_model.json, with its card fields inside.
+is runs/player_model/player_model.json, with its card fields inside (never the package's copy: `ludoforge
+publish runs/player_model` ships it as agents/policies/player_model.json, which the narrator reads).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from tqdm import tqdm
 
 from agents.envs.narrator_env import TEST_START_LEVEL, NarratorEnv
 from agents.narrator.baselines import RuleBasedNarrator, SilentNarrator
-from agents.narrator.player_model import FEATURES, MODEL_FILE, TYPES, PlayerModel
+from agents.narrator.player_model import FEATURES, TYPES, PlayerModel
 from agents.narrator.players import HELD_OUT_TYPES
 from engine.atomic import atomic_write_text
+from engine.errors import InputError
 from procgen.core.training import run_facts
 
 MAX_EPISODES = 5_000
@@ -45,8 +47,9 @@ class Args:
     test_episodes: int = 30
     """test runs per persona (training and held-out)"""
     num_levels: int = 500
+    run_dir: str = "runs/player_model"
     out: str | None = None
-    """output file; default agents/policies/player_model.json"""
+    """output file; default <run-dir>/player_model.json (publish it with `ludoforge publish <run-dir>`)"""
     dry_run: bool = False
 
 
@@ -68,12 +71,14 @@ def windows_of(env: NarratorEnv, kind: str, episodes: int, start: int, seed: int
 
 def fit(args: Args, command: str | None = None) -> Path:
     if not 1 <= args.episodes <= MAX_EPISODES:
-        raise ValueError(f"episodes: expected 1..{MAX_EPISODES}, got {args.episodes}")
+        raise InputError("episodes", f"expected 1..{MAX_EPISODES}, got {args.episodes}")
     if args.dry_run:
         args.episodes, args.test_episodes, args.num_levels = 2, 2, 4
-    out = Path(args.out) if args.out else MODEL_FILE
-    if args.dry_run and not args.out:
-        out = Path(tempfile.mkdtemp(prefix="ludoforge-dry-run-")) / "player_model.json"
+    root = args.run_dir
+    if args.dry_run and root == Args.run_dir:
+        root = tempfile.mkdtemp(prefix="ludoforge-dry-run-")
+    # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
+    out = Path(args.out) if args.out else Path(root) / "player_model.json"
     start = time.perf_counter()
     env = NarratorEnv(num_levels=args.num_levels, player_model=False, jitter=0.1)
     train = {}
@@ -106,6 +111,7 @@ def fit(args: Args, command: str | None = None) -> Path:
         model.to_dict()
         | {
             "kind": "ludoforge.player_model",
+            "publish_as": "agents/policies/player_model",
             "command": command or "ludoforge train player-model",
             "seed": args.seed,
             "args": asdict(args),

@@ -7,9 +7,10 @@
 The env is `NarratorEnv` (agents/envs/narrator_env.py) on the five training player types and training dungeon
 seeds; the greedy policy is then played on the two held-out types and unseen dungeons. TensorBoard
 (`tensorboard --logdir runs/narrator`) gets charts/* (episode return, length, won, quit, died) and losses/*.
-The result is agents/policies/narrator.onnx, its tensors (narrator.safetensors) and its card (narrator.json:
-command, seed, args, data, observation layout, held-out results sampled as shipped and greedy, ONNX parity,
-date).
+Everything goes under --run-dir (runs/narrator/), never into the package: the logs and the result,
+narrator.onnx, its tensors (narrator.safetensors) and its card (narrator.json: command, seed, args, data,
+observation layout, held-out results sampled as shipped and greedy, ONNX parity, date). `ludoforge publish
+runs/narrator` ships it as agents/policies/narrator.*, which the game's narrator loads.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from agents.narrator.players import HELD_OUT_TYPES, TRAINING_TYPES
 from agents.narrator.policy import OnnxNarrator
 from agents.narrator.session import INTERVENTIONS, OBS_SIZE, OBSERVATION
 from agents.policies.export import write_onnx
-from agents.policies.onnx_policy import POLICY_DIR
+from engine.errors import InputError
 from procgen.core.device import select_device
 from procgen.core.training import run_facts
 from procgen.core.weights import save_weights
@@ -76,7 +77,8 @@ class Args:
     """episodes per held-out player type for the card"""
     run_dir: str = "runs/narrator"
     policy_out: str | None = None
-    """output stem (writes .onnx, .safetensors and .json); default agents/policies/narrator"""
+    """output stem (writes .onnx, .safetensors and .json); default <run-dir>/narrator (publish it with
+    `ludoforge publish <run-dir>`)"""
     device: str = "auto"
     """auto | cpu | cuda | cuda:N"""
     threads: int = 1
@@ -135,9 +137,9 @@ class Agent(nn.Module):
 def train(args: Args, command: str | None = None) -> Path:
     """Train, export the ONNX policy, its tensors and its card; return the .onnx path."""
     if not 1 <= args.total_timesteps <= MAX_TIMESTEPS:
-        raise ValueError(f"total_timesteps: expected 1..{MAX_TIMESTEPS}, got {args.total_timesteps}")
+        raise InputError("total_timesteps", f"expected 1..{MAX_TIMESTEPS}, got {args.total_timesteps}")
     if not 1 <= args.num_envs <= MAX_ENVS:
-        raise ValueError(f"num_envs: expected 1..{MAX_ENVS}, got {args.num_envs}")
+        raise InputError("num_envs", f"expected 1..{MAX_ENVS}, got {args.num_envs}")
     if args.dry_run:
         args.total_timesteps, args.num_envs, args.num_steps, args.eval_episodes = 256, 2, 64, 2
         args.num_levels = 4
@@ -149,9 +151,8 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.add_text(
         "hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in asdict(args).items())
     )
-    out = Path(args.policy_out) if args.policy_out else POLICY_DIR / "narrator"
-    if args.dry_run:
-        out = Path(root) / "narrator"
+    # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
+    out = Path(args.policy_out) if args.policy_out and not args.dry_run else Path(root) / "narrator"
 
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -293,6 +294,7 @@ def export(
     greedy = play(lambda: OnnxNarrator(onnx_path, greedy=True).act, episodes=args.eval_episodes)
     card = {
         "kind": "ludoforge.narrator_policy",
+        "publish_as": "agents/policies/narrator",
         "command": command or "ludoforge train narrator",
         "seed": args.seed,
         "args": asdict(args),

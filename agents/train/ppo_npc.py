@@ -4,10 +4,12 @@
     ludoforge train npc --role guard --total-steps 3000000
     ludoforge train npc --role hunter --dry-run       # the whole pipeline in seconds, into a temporary folder
 
-Logs go to TensorBoard (`tensorboard --logdir runs/npc`): PPO's losses, training success by curriculum
-lesson, and success and the role metric on unseen test levels every `--eval-every` steps. Checkpoints are the
-policy's tensors as safetensors. The result is agents/policies/<role>.onnx plus <role>.json (the card: command,
-seed, steps, data, test results against the scripted baseline and random).
+Everything goes under --run-dir/<role>/ (runs/npc/hunter/), never into the package: TensorBoard logs
+(`tensorboard --logdir runs/npc`: PPO's losses, training success by curriculum lesson, and success and the role
+metric on unseen test levels every `--eval-every` steps), checkpoints (the policy's tensors as safetensors), the
+learning curve (<role>_curve.png) and the result, <role>.onnx plus <role>.safetensors and <role>.json (the card:
+command, seed, steps, data, test results against the scripted baseline and random). `ludoforge publish
+runs/npc/hunter` ships it as agents/policies/hunter.*, which the game loads.
 """
 
 from __future__ import annotations
@@ -32,16 +34,15 @@ from agents.envs.arenas import TEST_START_LEVEL
 from agents.evaluate import batched_test_episodes, compare, onnx_actor
 from agents.observation import OBS_SIZE, layout_table
 from agents.policies.export import export_onnx, greedy_parity
-from agents.policies.onnx_policy import POLICY_DIR
 from agents.train.curriculum import CURRICULA_DIR, CurriculumCallback, load_curriculum
 from agents.vector import BatchedNpcEnv, NpcVecEnv
+from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.device import select_device
 from procgen.core.training import run_facts
 from procgen.core.weights import load_weights, save_weights
 
 MAX_STEPS = 50_000_000
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 MAX_ENVS = 4096
 
 
@@ -83,7 +84,8 @@ class Args:
     """episodes per policy for the card's comparison with the scripted baseline and random"""
     run_dir: str = "runs/npc"
     policy_out: str | None = None
-    """output stem (writes .onnx and .json); default agents/policies/<role>"""
+    """output stem (writes .onnx, .safetensors and .json); default <run-dir>/<role>/<role> (publish it with
+    `ludoforge publish <run-dir>/<role>`)"""
     from_checkpoint: str | None = None
     """start from a checkpoint's tensors (a stem under <run-dir>/<role>/checkpoints/)"""
     device: str = "auto"
@@ -177,13 +179,15 @@ def plot_curve(curve: list[dict[str, float]], role: str, path: Path) -> None:
 
 def train(args: Args, command: str | None = None) -> Path:
     """Train, export the ONNX policy and its card, return the .onnx path."""
+    if args.role not in {r.value for r in Role}:
+        raise InputError("role", f"expected one of {[r.value for r in Role]}, got {args.role!r}")
     role = Role(args.role)
     if role is Role.VILLAGER:
-        raise ValueError("role: expected hunter, guard or companion (villagers wander by script)")
+        raise InputError("role", "expected hunter, guard or companion (villagers wander by script)")
     if not 1 <= args.total_steps <= MAX_STEPS:
-        raise ValueError(f"total_steps: expected 1..{MAX_STEPS}, got {args.total_steps}")
+        raise InputError("total_steps", f"expected 1..{MAX_STEPS}, got {args.total_steps}")
     if not 1 <= args.num_envs <= MAX_ENVS:
-        raise ValueError(f"num_envs: expected 1..{MAX_ENVS}, got {args.num_envs}")
+        raise InputError("num_envs", f"expected 1..{MAX_ENVS}, got {args.num_envs}")
     if args.dry_run:
         args.total_steps, args.num_envs, args.n_steps, args.batch_size = 2048, 16, 64, 256
         args.num_levels, args.test_levels, args.eval_every, args.eval_episodes = 8, 8, 1024, 16
@@ -195,9 +199,8 @@ def train(args: Args, command: str | None = None) -> Path:
         root = tempfile.mkdtemp(prefix="ludoforge-dry-run-")
     run_dir = Path(root) / role.value
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    out = Path(args.policy_out) if args.policy_out else POLICY_DIR / role.value
-    if args.dry_run:
-        out = run_dir / role.value
+    # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
+    out = Path(args.policy_out) if args.policy_out and not args.dry_run else run_dir / role.value
     command = command or "python -m agents.train.ppo_npc " + shlex.join(sys.argv[1:])
 
     env = VecMonitor(
@@ -234,6 +237,9 @@ def train(args: Args, command: str | None = None) -> Path:
     card: dict = {
         "kind": "ludoforge.npc_policy",
         "role": role.value,
+        "publish_as": f"agents/policies/{role.value}",
+        # The learning curve of a published policy is the one docs/agents_eval.md shows.
+        "publish_extras": {f"{role.value}_curve.png": f"docs/img/npc_{role.value}_curve.png"},
         "command": command,
         "seed": args.seed,
         "args": asdict(args),
@@ -284,12 +290,7 @@ def train(args: Args, command: str | None = None) -> Path:
     # The torch policy's tensors ship beside the ONNX file (the card is their JSON), so the parity test can
     # hold one to the other.
     save_weights(out, dict(model.policy.state_dict()), card)
-    # The shipped policies' curves go to the docs; any other run keeps its curve beside its policy.
-    shipped = out == POLICY_DIR / role.value
-    curve_path = (
-        DOCS_IMG / f"npc_{role.value}_curve.png" if shipped else out.with_name(f"{role.value}_curve.png")
-    )
-    plot_curve(evaluator.curve, role.value, curve_path)
+    plot_curve(evaluator.curve, role.value, out.with_name(f"{role.value}_curve.png"))
     trained = results["trained"]["success"]
     scripted = results["scripted"]["success"]
     print(f"{role.value}: test success {trained} (scripted {scripted}); policy → {onnx_path}")

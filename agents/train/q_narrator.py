@@ -7,8 +7,10 @@ against, on the same env, player types and training dungeons.
 The table cannot take the 41 floats of the observation, so the learner sees a coarse state: the player's
 health (3 levels), whether they have stalled, tension below / on / above the pacing curve, whether the
 narrator spoke twice or more in the last minute, whether enemies hunt nearby, and whether a beat just fired.
-That is 3 x 2 x 3 x 2 x 2 x 2 = 144 states by 11 interventions. The table ships as
-agents/policies/narrator_q.safetensors with its card; TensorBoard gets the episode returns and outcomes.
+That is 3 x 2 x 3 x 2 x 2 x 2 = 144 states by 11 interventions. The table and its card go to
+--run-dir (runs/narrator_q/narrator_q.safetensors and .json), with the TensorBoard logs (episode returns and
+outcomes); `ludoforge publish runs/narrator_q` ships it as agents/policies/narrator_q, which the narrator
+evaluation reads.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from agents.envs.narrator_env import NarratorEnv
 from agents.narrator.session import INTERVENTIONS, OBSERVATION
 from agents.narrator.text import BEATS
 from agents.policies.onnx_policy import POLICY_DIR
+from engine.errors import InputError
 from procgen.core.training import run_facts
 from procgen.core.weights import load_weights, save_weights
 
@@ -58,7 +61,8 @@ class Args:
     num_levels: int = 500
     run_dir: str = "runs/narrator_q"
     table_out: str | None = None
-    """output stem (writes .safetensors and .json); default agents/policies/narrator_q"""
+    """output stem (writes .safetensors and .json); default <run-dir>/narrator_q (publish it with
+    `ludoforge publish <run-dir>`)"""
     dry_run: bool = False
     """a few episodes into a temporary folder"""
 
@@ -95,15 +99,14 @@ class QNarrator:
 def train(args: Args, command: str | None = None) -> Path:
     """Train the table and write it with its card; returns the .safetensors path."""
     if not 1 <= args.episodes <= MAX_EPISODES:
-        raise ValueError(f"episodes: expected 1..{MAX_EPISODES}, got {args.episodes}")
+        raise InputError("episodes", f"expected 1..{MAX_EPISODES}, got {args.episodes}")
     if args.dry_run:
         args.episodes, args.num_levels = 6, 4
     root = args.run_dir
     if args.dry_run and root == Args.run_dir:
         root = tempfile.mkdtemp(prefix="ludoforge-dry-run-")
-    out = Path(args.table_out) if args.table_out else Q_TABLE
-    if args.dry_run:
-        out = Path(root) / "narrator_q"
+    # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
+    out = Path(args.table_out) if args.table_out and not args.dry_run else Path(root) / "narrator_q"
     rng = np.random.default_rng(args.seed)
     env = NarratorEnv(num_levels=args.num_levels)
     q = np.zeros((N_STATES, N_ACTIONS), np.float64)
@@ -131,6 +134,7 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "kind": "ludoforge.narrator_q_table",
+        "publish_as": "agents/policies/narrator_q",
         "command": command or "ludoforge train narrator-q",
         "seed": args.seed,
         "args": asdict(args),

@@ -3,10 +3,10 @@
     ludoforge train q --role hunter              # ~30 s on 2 CPU cores
     ludoforge train q --role hunter --dry-run
 
-The observation is far too big for a table, so the learner sees a coarse state: the rules' hint toward the
-player (none or one of four moves), whether the player is seen and, if so, its offset clipped to ±3, and which
-of the four neighbouring cells are blocked or hazardous. That is 5 * 2 * 7 * 7 * 16 = 7,840 states. The
-table is saved as safetensors with a JSON card; TensorBoard gets the training and test success rates.
+The learner sees the coarse state of agents/policies/q_table.py (7,840 states). Everything goes under
+--run-dir/<role>/ (runs/qlearning/hunter/), never into the package: TensorBoard (training and test success
+rates), the table <role>_q.safetensors with its JSON card and <role>_q_curve.json. `ludoforge publish
+runs/qlearning/hunter` ships it as agents/policies/hunter_q, the table `ludoforge npc eval` plays.
 """
 
 from __future__ import annotations
@@ -26,16 +26,14 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from agents.evaluate import batched_test_episodes
-from agents.observation import CHANNELS, FEATURE_INDEX, OBS_RADIUS, WINDOW
+from agents.policies.q_table import N_ACTIONS, N_STATES, coarse_state, greedy
 from agents.vector import BatchedNpcEnv
+from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.training import run_facts
 from procgen.core.weights import save_weights
 
 MAX_STEPS = 50_000_000
-CLIP = 3
-N_STATES = 5 * 2 * (2 * CLIP + 1) ** 2 * 16
-N_ACTIONS = 5
 
 
 @dataclass
@@ -62,36 +60,13 @@ class Args:
     """a few thousand steps into a temporary folder"""
 
 
-_NEIGHBOUR_SLOTS = [
-    (OBS_RADIUS + dy) * WINDOW + OBS_RADIUS + dx for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0))
-]
-_BLOCKED, _HAZARD = CHANNELS.index("blocked"), CHANNELS.index("hazard")
-
-
-def coarse_state(obs: np.ndarray) -> np.ndarray:
-    """(N,) state indices in 0..N_STATES-1 for (N, OBS_SIZE) observations."""
-    f = FEATURE_INDEX
-    hint = obs[:, f["toward_player_up"] : f["toward_player_up"] + 4]
-    toward = np.where(hint.any(axis=1), hint.argmax(axis=1) + 1, 0)
-    seen = obs[:, f["player_visible"]].astype(np.int64)
-    dx = np.clip(np.rint(obs[:, f["player_dx"]] * 7), -CLIP, CLIP).astype(np.int64) + CLIP
-    dy = np.clip(np.rint(obs[:, f["player_dy"]] * 7), -CLIP, CLIP).astype(np.int64) + CLIP
-    window = obs[:, : WINDOW * WINDOW * len(CHANNELS)].reshape(len(obs), WINDOW * WINDOW, len(CHANNELS))
-    walls = window[:, _NEIGHBOUR_SLOTS, _BLOCKED] + window[:, _NEIGHBOUR_SLOTS, _HAZARD]
-    bits = (walls > 0).astype(np.int64) @ np.array([1, 2, 4, 8])
-    side = 2 * CLIP + 1
-    return (((toward * 2 + seen) * side + dx) * side + dy) * 16 + bits
-
-
-def greedy(q: np.ndarray, obs: np.ndarray) -> np.ndarray:
-    return q[coarse_state(obs)].argmax(axis=1)
-
-
 def train(args: Args, command: str | None = None) -> np.ndarray:
     """Train and return the Q table (N_STATES, N_ACTIONS); writes it with a card under the run folder."""
+    if args.role not in {r.value for r in Role}:
+        raise InputError("role", f"expected one of {[r.value for r in Role]}, got {args.role!r}")
     role = Role(args.role)
     if not 1 <= args.total_steps <= MAX_STEPS:
-        raise ValueError(f"total_steps: expected 1..{MAX_STEPS}, got {args.total_steps}")
+        raise InputError("total_steps", f"expected 1..{MAX_STEPS}, got {args.total_steps}")
     if args.dry_run:
         args.total_steps, args.num_envs, args.num_levels, args.test_levels = 4096, 32, 8, 8
         args.eval_every, args.eval_episodes = 2048, 16
@@ -146,14 +121,23 @@ def train(args: Args, command: str | None = None) -> np.ndarray:
     card = {
         "kind": "ludoforge.q_table",
         "role": role.value,
+        "publish_as": f"agents/policies/{role.value}_q",
         "command": command or "python -m agents.train.qlearning " + shlex.join(sys.argv[1:]),
         "seed": args.seed,
         "args": asdict(args),
         "states": "toward-player hint x player seen x clipped offset x blocked neighbours",
+        "config": {
+            "n_states": N_STATES,
+            "n_actions": N_ACTIONS,
+            "table": "q (n_states, n_actions) float64",
+            "state": "agents.policies.q_table.coarse_state",
+        },
         "curve": curve,
     } | run_facts(time.perf_counter() - start)
-    save_weights(run_dir / "q_table", {"q": torch.from_numpy(q)}, card)
-    (run_dir / "q_table_curve.json").write_text(json.dumps(curve, indent=1) + "\n")
+    # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
+    path = save_weights(run_dir / f"{role.value}_q", {"q": torch.from_numpy(q)}, card)
+    (run_dir / f"{role.value}_q_curve.json").write_text(json.dumps(curve, indent=1) + "\n")
+    print(f"{role.value}: test success {curve[-1]['test_success']:.3f}; table → {path}")
     return q
 
 

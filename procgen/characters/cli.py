@@ -26,8 +26,9 @@ WeightsOption = Annotated[
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False
 )
 def train(ctx: typer.Context) -> None:
-    """Train the sprite GAN (all options: `ludoforge sprites train --help`). Example:
-    `ludoforge sprites train --corpus my_sprites/ --iterations 4000` (one sub-folder of PNGs per class)."""
+    """Train the sprite GAN into runs/sprites/<name>/ (all options: `ludoforge sprites train --help`). Example:
+    `ludoforge sprites train --corpus my_sprites/ --iterations 4000` (one sub-folder of PNGs per class);
+    `ludoforge publish runs/sprites/my_sprites` then ships it as procgen/weights/sprites."""
     from procgen.characters.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge sprites train")

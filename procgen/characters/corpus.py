@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from engine.errors import LudoforgeError
 from procgen.characters.pixelart import SIZE, to_sprite
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "data" / "sprites"
@@ -24,7 +25,7 @@ MAX_SPRITES = 50_000
 MAX_IMAGE_PIXELS = 1024 * 1024
 
 
-class CorpusError(ValueError):
+class CorpusError(LudoforgeError, ValueError):
     """A sprite corpus that cannot be used: names the path and what was expected."""
 
 

@@ -10,9 +10,10 @@ generated sprites then pass through the same random translations before the crit
 guards against the generator ignoring its latent within a class: a mode-seeking term (MSGAN, Mao et al., 2019)
 rewards different sprites for different latents, and the EMA generator's BatchNorm statistics are measured on
 its own outputs before it is sampled or saved.
-Outputs, under --run-dir/<name>/: TensorBoard logs, fixed-noise sample grids (samples/*.png, one row per class)
-and checkpoints. The EMA generator goes to --weights-out as safetensors plus a JSON card (command, seed, data,
-metrics, date).
+Everything goes under --run-dir/<name>/ (runs/sprites/sprites/ for the shipped corpus), never into the package:
+TensorBoard logs, fixed-noise sample grids (samples/*.png, one row per class), checkpoints and the EMA generator,
+generator.safetensors plus its JSON card (command, seed, data, metrics, date). `ludoforge publish
+runs/sprites/sprites` ships it as procgen/weights/sprites, which `SpriteGenerator.pretrained()` reads.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from engine.errors import InputError
 from procgen.characters.classifier import SpriteClassifier, to_tensor
 from procgen.characters.corpus import load_corpus
 from procgen.characters.gan import SpriteConfig, SpriteCritic, SpriteNet, translate
 from procgen.characters.generator import SpriteGenerator
 from procgen.core.device import select_device
 from procgen.core.training import checkpoint_tensors, hinge_losses, run_facts, update_ema
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, save_weights
+from procgen.core.weights import WeightsError, save_weights
 from procgen.metrics.sprites import alpha_clean_share, colour_counts, duplicate_share, nearest_training
 
 MAX_ITERATIONS = 200_000
@@ -67,7 +69,8 @@ class Args:
     """auto | cpu | cuda | cuda:N"""
     run_dir: str = "runs/sprites"
     weights_out: str | None = None
-    """weights stem (default: procgen/weights/sprites for the shipped corpus, else <run-dir>/<name>/generator)"""
+    """weights stem (writes .safetensors and .json); default <run-dir>/<name>/generator (publish it with
+    `ludoforge publish <run-dir>/<name>`)"""
     sample_every: int = 250
     checkpoint_every: int = 1000
     threads: int = 0
@@ -136,11 +139,11 @@ def card_metrics(gen: SpriteGenerator, corpus_images: np.ndarray, per_class: int
 def train(args: Args, command: str | None = None) -> Path:
     """Train, write the weights and card, return the weights path."""
     if not 1 <= args.iterations <= MAX_ITERATIONS:
-        raise ValueError(f"iterations: expected 1..{MAX_ITERATIONS}, got {args.iterations}")
+        raise InputError("iterations", f"expected 1..{MAX_ITERATIONS}, got {args.iterations}")
     if not 2 <= args.batch_size <= 1024:
-        raise ValueError(f"batch_size: expected 2..1024, got {args.batch_size}")
+        raise InputError("batch_size", f"expected 2..1024, got {args.batch_size}")
     if not 0 <= args.shift <= 8:
-        raise ValueError(f"shift: expected 0..8, got {args.shift}")
+        raise InputError("shift", f"expected 0..8, got {args.shift}")
     if args.dry_run:
         args.iterations, args.sample_every, args.checkpoint_every = 2, 1, 1
     if args.threads:
@@ -153,14 +156,8 @@ def train(args: Args, command: str | None = None) -> Path:
     run_dir = Path(tmp.name if tmp else args.run_dir) / name
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    if tmp:
-        weights_out = run_dir / "generator"
-    elif args.weights_out:
-        weights_out = Path(args.weights_out)
-    elif args.corpus is None:
-        weights_out = WEIGHTS_DIR / "sprites"
-    else:
-        weights_out = run_dir / "generator"
+    # A trainer never writes into procgen/weights/: `ludoforge publish` does, after checking the card.
+    weights_out = Path(args.weights_out) if args.weights_out and not tmp else run_dir / "generator"
 
     classes = len(corpus.classes)
     images = to_tensor(corpus.images).to(device)
@@ -180,7 +177,7 @@ def train(args: Args, command: str | None = None) -> Path:
 
     group = SpriteCritic.GROUP
     if args.batch_size % group:
-        raise ValueError(f"batch_size: expected a multiple of {group}, got {args.batch_size}")
+        raise InputError("batch_size", f"expected a multiple of {group}, got {args.batch_size}")
     by_class = [torch.nonzero(labels.cpu() == c).squeeze(1) for c in range(classes)]
 
     def class_runs() -> torch.Tensor:
@@ -252,6 +249,7 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.characters.gan.SpriteNet (EMA of the trained generator)",
+        "publish_as": "procgen/weights/sprites",
         "config": cfg.to_dict(),
         "command": command or f"python -m procgen.characters.train {shlex.join(sys.argv[1:])}",
         "args": asdict(args),

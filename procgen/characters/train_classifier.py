@@ -1,11 +1,13 @@
 """Train the sprite classifier that measures the sprite GAN's recognisability, cleanrl style.
 
     python -m procgen.characters.train_classifier
-    python -m procgen.characters.train_classifier --corpus path/to/my_sprites --weights-out runs/my_classifier
+    python -m procgen.characters.train_classifier --corpus path/to/my_sprites
     python -m procgen.characters.train_classifier --dry-run
 
 It first scores itself by stratified k-fold cross-validation on the corpus (each fold trained from scratch and
-tested on sprites it never saw), then trains on the whole corpus and writes safetensors plus a JSON card. Every
+tested on sprites it never saw), then trains on the whole corpus and writes <run-dir>/<corpus>/classifier.safetensors plus its JSON card (beside
+the sprite GAN's run; `ludoforge publish runs/sprites/sprites` ships it as procgen/weights/sprites_classifier,
+which the sprite metrics read). Every
 corpus sprite is also seen after `pixelart.finish_sprite` (outline, palette), so that the generator's finishing
 is not what the classifier reacts to. Augmentations: left-right flips, translations of up to 2 px, brightness.
 """
@@ -25,7 +27,8 @@ import tyro
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from procgen.characters.classifier import CLASSIFIER_WEIGHTS, SpriteClassifierNet, to_tensor
+from engine.errors import InputError
+from procgen.characters.classifier import SpriteClassifierNet, to_tensor
 from procgen.characters.corpus import SpriteCorpus, load_corpus
 from procgen.characters.gan import translate
 from procgen.characters.pixelart import finish_sprite
@@ -46,8 +49,9 @@ class Args:
     width: int = 32
     folds: int = 5
     """cross-validation folds for the card's held-out accuracy (0 to skip)"""
+    run_dir: str = "runs/sprites"
     weights_out: str | None = None
-    """weights stem (default: procgen/weights/sprites_classifier for the shipped corpus)"""
+    """weights stem (writes .safetensors and .json); default <run-dir>/<corpus name>/classifier"""
     threads: int = 0
     dry_run: bool = False
     """a few steps and two folds into a temporary folder"""
@@ -110,9 +114,9 @@ def cross_validate(corpus: SpriteCorpus, args: Args) -> float:
 
 def train(args: Args, command: str | None = None) -> Path:
     if not 1 <= args.steps <= MAX_STEPS:
-        raise ValueError(f"steps: expected 1..{MAX_STEPS}, got {args.steps}")
+        raise InputError("steps", f"expected 1..{MAX_STEPS}, got {args.steps}")
     if args.folds == 1 or not 0 <= args.folds <= 20:
-        raise ValueError(f"folds: expected 0 or 2..20, got {args.folds}")
+        raise InputError("folds", f"expected 0 or 2..20, got {args.folds}")
     if args.dry_run:
         args.steps, args.folds = 5, 2
     if args.threads:
@@ -124,19 +128,16 @@ def train(args: Args, command: str | None = None) -> Path:
     with torch.no_grad():
         train_accuracy = float((net(to_tensor(corpus.images)).argmax(1).numpy() == corpus.labels).mean())
     tmp = tempfile.TemporaryDirectory(prefix="ludoforge-dry-run-") if args.dry_run else None
-    if tmp:
-        weights_out = Path(tmp.name) / "classifier"
-    elif args.weights_out:
-        weights_out = Path(args.weights_out)
-    elif args.corpus is None:
-        weights_out = CLASSIFIER_WEIGHTS
-    else:
-        weights_out = Path("runs/sprites") / Path(args.corpus).name / "classifier"
+    # Beside the sprite GAN's run; a trainer never writes into procgen/weights/ (`ludoforge publish` does).
+    name = "sprites" if args.corpus is None else Path(args.corpus).name
+    run_dir = Path(tmp.name if tmp else args.run_dir) / name
+    weights_out = Path(args.weights_out) if args.weights_out and not tmp else run_dir / "classifier"
     metrics = {"train_accuracy": round(train_accuracy, 4)}
     if held_out is not None:
         metrics[f"{args.folds}_fold_accuracy"] = round(held_out, 4)
     card = {
         "model": "procgen.characters.classifier.SpriteClassifierNet",
+        "publish_as": "procgen/weights/sprites_classifier",
         "config": {"classes": list(corpus.classes), "width": args.width},
         "command": command or f"python -m procgen.characters.train_classifier {shlex.join(sys.argv[1:])}",
         "args": asdict(args),

@@ -31,6 +31,10 @@ def _generator(corpus: str, weights: Path | None):
 
     if weights is not None:
         return LevelGenerator.from_weights(weights)
+    if corpus not in SHIPPED_CORPORA:
+        raise typer.BadParameter(
+            f"expected one of {sorted(SHIPPED_CORPORA)}, got {corpus!r}", param_hint="--corpus"
+        )
     return LevelGenerator.pretrained(corpus)
 
 
@@ -52,8 +56,9 @@ def _pairs(text: str | None, what: str) -> dict[str, list[float]]:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False
 )
 def train(ctx: typer.Context) -> None:
-    """Train the level GAN (all options: `ludoforge levels train --help`). Example:
-    `ludoforge levels train --corpus my_levels/ --window 16 14 --iterations 3000`."""
+    """Train the level GAN into runs/levels/<name>/ (all options: `ludoforge levels train --help`). Example:
+    `ludoforge levels train --corpus my_levels/ --window 16 14 --iterations 3000`; `ludoforge publish
+    runs/levels/<name>` then ships it as procgen/weights/levels_<name>."""
     from procgen.levels.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge levels train")
@@ -95,6 +100,10 @@ def sample(
         conditions["density"] = {k: v[-1] for k, v in _pairs(density, "--density").items()}
     if doors:
         conditions["doors"] = {k: [int(p) for p in v] for k, v in _pairs(doors, "--doors").items()}
+    try:  # the generator's own check of the conditions, so a bad --density or --doors is the user's error
+        gen.conditions(1, np.random.default_rng(0), conditions)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--density/--doors") from None
     if target:
         from procgen.levels.control import search
 

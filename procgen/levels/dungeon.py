@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.errors import InputError
 from engine.level import Legend, Level, LevelMeta, Semantic, Spawn
 from engine.sim.grid import STEPS, UNREACHED, WALKABLE_LUT, bfs_distances
 
@@ -58,19 +59,21 @@ class DungeonSettings:
 
     def validate(self) -> DungeonSettings:
         if not 2 <= self.rooms <= MAX_ROOMS:
-            raise ValueError(f"rooms: expected 2..{MAX_ROOMS}, got {self.rooms}")
+            raise InputError("rooms", f"expected 2..{MAX_ROOMS}, got {self.rooms}")
         if not 0 <= self.branches <= self.rooms:
-            raise ValueError(f"branches: expected 0..rooms ({self.rooms}), got {self.branches}")
+            raise InputError("branches", f"expected 0..rooms ({self.rooms}), got {self.branches}")
         if not 0 <= self.locked_doors <= self.rooms - 2:
-            raise ValueError(f"locked_doors: expected 0..rooms-2 ({self.rooms - 2}), got {self.locked_doors}")
+            raise InputError(
+                "locked_doors", f"expected 0..rooms-2 ({self.rooms - 2}), got {self.locked_doors}"
+            )
         for name, value in self.room_density:
             if name not in ROOM_DENSITY_RANGES:
-                raise ValueError(
-                    f"room_density: expected names from {sorted(ROOM_DENSITY_RANGES)}, got {name!r}"
+                raise InputError(
+                    "room_density", f"expected names from {sorted(ROOM_DENSITY_RANGES)}, got {name!r}"
                 )
             lo, hi = ROOM_DENSITY_RANGES[name]
             if not lo <= value <= hi:
-                raise ValueError(f"room_density.{name}: expected {lo}..{hi}, got {value}")
+                raise InputError(f"room_density.{name}", f"expected {lo}..{hi}, got {value}")
         return self
 
 

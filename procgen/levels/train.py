@@ -6,9 +6,10 @@
     python -m procgen.levels.train --corpus dungeon --resume-from runs/levels/dungeon/checkpoints/iter_002500 \
         --iterations 4000 --pattern-weight 30 --lr 1e-4                # fine-tune toward the corpus's 2×2 patterns
 
-Outputs, under --run-dir/<name>/: TensorBoard logs, fixed-noise sample grids (samples/*.png), checkpoints
-(checkpoints/*.safetensors). The final EMA generator goes to --weights-out as safetensors plus a JSON card with
-the command, the seed, the data and the metrics.
+Everything goes under --run-dir/<name>/ (runs/levels/<name>/), never into the package: TensorBoard logs,
+fixed-noise sample grids (samples/*.png), checkpoints (checkpoints/*.safetensors) and the final EMA generator,
+generator.safetensors plus its JSON card (command, seed, data, metrics). `ludoforge publish runs/levels/dungeon`
+then ships it as procgen/weights/levels_dungeon, which `LevelGenerator.pretrained("dungeon")` reads.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from torch.nn import functional as F
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from engine.errors import InputError
 from engine.level import Semantic
 from procgen.core.device import select_device
 from procgen.core.training import checkpoint_part, checkpoint_tensors, run_facts, update_ema
-from procgen.core.weights import WEIGHTS_DIR, load_weights, save_weights
+from procgen.core.weights import WeightsError, load_weights, save_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import (
     DENSITY_NAMES,
@@ -88,8 +90,8 @@ class Args:
     """auto | cpu | cuda | cuda:N"""
     run_dir: str = "runs/levels"
     weights_out: str | None = None
-    """weights stem (writes .safetensors and .json); default procgen/weights/levels_<name> for a shipped corpus,
-    else <run-dir>/<name>/generator"""
+    """weights stem (writes .safetensors and .json); default <run-dir>/<name>/generator (publish it with
+    `ludoforge publish <run-dir>/<name>`)"""
     sample_every: int = 250
     checkpoint_every: int = 1000
     eval_samples: int = 1000
@@ -248,15 +250,15 @@ def checkpoint_metrics(
 def train(args: Args, command: str | None = None) -> Path:
     """Train, write the weights and card, return the weights path."""
     if not 1 <= args.iterations <= MAX_ITERATIONS:
-        raise ValueError(f"iterations: expected 1..{MAX_ITERATIONS}, got {args.iterations}")
+        raise InputError("iterations", f"expected 1..{MAX_ITERATIONS}, got {args.iterations}")
     if not 2 <= args.batch_size <= MAX_BATCH:
-        raise ValueError(f"batch_size: expected 2..{MAX_BATCH}, got {args.batch_size}")
+        raise InputError("batch_size", f"expected 2..{MAX_BATCH}, got {args.batch_size}")
     if not 2 <= args.pattern_batch <= MAX_BATCH:
-        raise ValueError(f"pattern_batch: expected 2..{MAX_BATCH}, got {args.pattern_batch}")
+        raise InputError("pattern_batch", f"expected 2..{MAX_BATCH}, got {args.pattern_batch}")
     if args.pattern_weight < 0 or args.pattern_temperature <= 0:
-        raise ValueError(
-            f"pattern_weight, pattern_temperature: expected ≥ 0 and > 0, got {args.pattern_weight}, "
-            f"{args.pattern_temperature}"
+        raise InputError(
+            "pattern_weight, pattern_temperature",
+            f"expected ≥ 0 and > 0, got {args.pattern_weight}, {args.pattern_temperature}",
         )
     command = command or f"python -m procgen.levels.train {shlex.join(sys.argv[1:])}"
     if args.dry_run:
@@ -272,14 +274,8 @@ def train(args: Args, command: str | None = None) -> Path:
     run_dir = Path(tmp.name if tmp else args.run_dir) / name
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    if args.dry_run:
-        weights_out = run_dir / "generator"
-    elif args.weights_out:
-        weights_out = Path(args.weights_out)
-    elif args.corpus in SHIPPED_CORPORA:
-        weights_out = WEIGHTS_DIR / f"levels_{name}"
-    else:
-        weights_out = run_dir / "generator"
+    # A trainer never writes into procgen/weights/: `ludoforge publish` does, after checking the card.
+    weights_out = Path(args.weights_out) if args.weights_out and not tmp else run_dir / "generator"
 
     examples = corpus.examples
     density = density_of(examples)
@@ -324,16 +320,18 @@ def train(args: Args, command: str | None = None) -> Path:
             or saved.keys() != cfg.to_dict().keys()
             or GanConfig.from_dict(saved) != cfg
         ):
-            raise ValueError(
-                f"{args.resume_from}.json: field 'config' does not match this corpus and these args "
-                "(train on the same corpus with the same --z-dim and --width-mult)"
+            raise WeightsError(
+                f"{args.resume_from}.json",
+                "config",
+                "does not match this corpus and these args "
+                "(train on the same corpus with the same --z-dim and --width-mult)",
             )
         for net, prefix in ((gen, "generator"), (critic, "critic"), (ema, "ema")):
             net.load_state_dict(checkpoint_part(tensors, prefix))
         first = int(ckpt_card["iteration"]) + 1
         if first > args.iterations:
-            raise ValueError(
-                f"iterations: expected more than the checkpoint's {first - 1}, got {args.iterations}"
+            raise InputError(
+                "iterations", f"expected more than the checkpoint's {first - 1}, got {args.iterations}"
             )
         trained_before = ckpt_card.get("seconds")
         resumed = provenance(ckpt_card, args.resume_from)
@@ -416,6 +414,7 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.levels.gan.Generator (EMA of the trained generator)",
+        "publish_as": f"procgen/weights/levels_{name}",
         "config": cfg.to_dict(),
         "genre": corpus.genre.to_dict(),
         "condition_names": {"density": list(DENSITY_NAMES), "doors": "border door mask (H, W)"},

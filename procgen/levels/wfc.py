@@ -12,11 +12,13 @@ from collections import deque
 
 import numpy as np
 
+from engine.errors import LudoforgeError
+
 MAX_ATTEMPTS = 20
 DIRECTIONS = ((0, 1), (1, 0), (0, -1), (-1, 0))  # (dy, dx)
 
 
-class WFCError(RuntimeError):
+class WFCError(LudoforgeError, RuntimeError):
     """Every attempt ran into a contradiction."""
 
 

@@ -29,8 +29,9 @@ WeightsOption = Annotated[
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False
 )
 def train(ctx: typer.Context) -> None:
-    """Train the texture GAN on one image (all options: `ludoforge textures train --help`). Example:
-    `ludoforge textures train --theme my_marble.png --iterations 2000`."""
+    """Train the texture GAN on one image into runs/textures/<name>/ (all options: `ludoforge textures train
+    --help`). Example: `ludoforge textures train --theme my_marble.png --iterations 2000`; `ludoforge publish
+    runs/textures/my_marble` then ships it as procgen/weights/textures_my_marble."""
     from procgen.textures.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge textures train")
@@ -141,12 +142,13 @@ def style_transfer(
 
 @app.command("eval")
 def eval_(
-    n: Annotated[int, typer.Option(min=2, max=256, help="Samples per row.")] = 16,
+    n: Annotated[int, typer.Option(min=2, max=256, help="Samples per row.")] = 64,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the Markdown report and its images.")] = Path("docs"),
     theme: Annotated[list[str] | None, typer.Option(help="Themes to evaluate (default: all).")] = None,
 ) -> None:
-    """Seam ratio, Gram distance, diversity and nearest-patch distance against the exemplars and baselines."""
+    """Seam ratio at random cuts (the headline, with its goal), Gram distance, diversity and nearest-patch
+    distance, against the exemplar cut at random, its periodic component and shuffled patches."""
     from procgen.textures.evaluate import report
 
     themes = tuple(theme) if theme else THEMES

@@ -6,8 +6,10 @@
 
 Each step shows the critic random crops of the exemplar (with horizontal flips) and generator outputs of the same
 size; both see the texture only through patches, which is what lets the generator run at any size afterwards.
-Outputs, under --run-dir/<name>/: TensorBoard logs, fixed-noise sample grids (samples/*.png) and checkpoints.
-The EMA generator goes to --weights-out as safetensors plus a JSON card (command, seed, data, metrics, date).
+Everything goes under --run-dir/<name>/ (runs/textures/<name>/), never into the package: TensorBoard logs,
+fixed-noise sample grids (samples/*.png), checkpoints and the EMA generator, generator.safetensors plus its JSON
+card (command, seed, data, metrics, date). `ludoforge publish runs/textures/lava` ships it as
+procgen/weights/textures_lava, which `TextureGenerator.pretrained("lava")` reads.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import tyro
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from engine.errors import InputError
 from procgen.core.device import select_device
 from procgen.core.training import checkpoint_tensors, hinge_losses, run_facts, update_ema
-from procgen.core.weights import WEIGHTS_DIR, save_weights
+from procgen.core.weights import save_weights
 from procgen.metrics.textures import diversity, gram_distance, nearest_patch_distance, seam_ratio
 from procgen.textures.gan import PIXELS_PER_CELL, PatchCritic, TextureConfig, TextureNet
 from procgen.textures.generator import EXEMPLAR_DIR, THEMES, TextureGenerator
@@ -59,7 +62,8 @@ class Args:
     """auto | cpu | cuda | cuda:N"""
     run_dir: str = "runs/textures"
     weights_out: str | None = None
-    """weights stem; default procgen/weights/textures_<theme> for a shipped theme, else <run-dir>/<name>/generator"""
+    """weights stem (writes .safetensors and .json); default <run-dir>/<name>/generator (publish it with
+    `ludoforge publish <run-dir>/<name>`)"""
     sample_every: int = 250
     checkpoint_every: int = 500
     threads: int = 0
@@ -75,13 +79,17 @@ def load_exemplar(theme: str) -> tuple[np.ndarray, str]:
     else:
         path = Path(theme)
         if not path.is_file():
-            raise FileNotFoundError(f"theme: {theme!r} is neither a shipped theme {THEMES} nor an image file")
-    with Image.open(path) as img:
-        if img.width * img.height > MAX_EXEMPLAR_PIXELS:
-            raise ValueError(
-                f"{path}: image is {img.width}x{img.height}; at most {MAX_EXEMPLAR_PIXELS} pixels"
-            )
-        return np.asarray(img.convert("RGB")), str(path)
+            raise InputError("theme", f"{theme!r} is neither a shipped theme {THEMES} nor an image file")
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_EXEMPLAR_PIXELS:
+                raise InputError(
+                    "theme",
+                    f"{path}: image is {img.width}x{img.height}; at most {MAX_EXEMPLAR_PIXELS} pixels",
+                )
+            return np.asarray(img.convert("RGB")), str(path)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputError("theme", f"{path}: not a readable image ({exc})") from exc
 
 
 def random_crops(exemplar: torch.Tensor, n: int, crop: int, gen: torch.Generator) -> torch.Tensor:
@@ -124,11 +132,11 @@ def card_metrics(gen: TextureGenerator, exemplar: np.ndarray, samples: int, seed
 def train(args: Args, command: str | None = None) -> Path:
     """Train, write the weights and card, return the weights path."""
     if not 1 <= args.iterations <= MAX_ITERATIONS:
-        raise ValueError(f"iterations: expected 1..{MAX_ITERATIONS}, got {args.iterations}")
+        raise InputError("iterations", f"expected 1..{MAX_ITERATIONS}, got {args.iterations}")
     if args.crop % PIXELS_PER_CELL or not 32 <= args.crop <= 512:
-        raise ValueError(f"crop: expected a multiple of {PIXELS_PER_CELL} in 32..512, got {args.crop}")
+        raise InputError("crop", f"expected a multiple of {PIXELS_PER_CELL} in 32..512, got {args.crop}")
     if not 1 <= args.batch_size <= 256:
-        raise ValueError(f"batch_size: expected 1..256, got {args.batch_size}")
+        raise InputError("batch_size", f"expected 1..256, got {args.batch_size}")
     if args.dry_run:
         args.iterations, args.sample_every, args.checkpoint_every = 2, 1, 1
     if args.threads:
@@ -137,22 +145,16 @@ def train(args: Args, command: str | None = None) -> Path:
     device = select_device(args.device)
     pixels, source = load_exemplar(args.theme)
     if min(pixels.shape[:2]) < args.crop:
-        raise ValueError(
-            f"{source}: image is {pixels.shape[1]}x{pixels.shape[0]}, smaller than --crop {args.crop}"
+        raise InputError(
+            "crop", f"{source}: image is {pixels.shape[1]}x{pixels.shape[0]}, smaller than --crop {args.crop}"
         )
     name = args.name or (args.theme if args.theme in THEMES else Path(args.theme).stem)
     tmp = tempfile.TemporaryDirectory(prefix="ludoforge-dry-run-") if args.dry_run else None
     run_dir = Path(tmp.name if tmp else args.run_dir) / name
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    if args.dry_run:
-        weights_out = run_dir / "generator"
-    elif args.weights_out:
-        weights_out = Path(args.weights_out)
-    elif args.theme in THEMES:
-        weights_out = WEIGHTS_DIR / f"textures_{name}"
-    else:
-        weights_out = run_dir / "generator"
+    # A trainer never writes into procgen/weights/: `ludoforge publish` does, after checking the card.
+    weights_out = Path(args.weights_out) if args.weights_out and not tmp else run_dir / "generator"
 
     exemplar = torch.from_numpy(np.array(pixels)).permute(2, 0, 1).float().div(127.5).sub(1).to(device)
     cfg = TextureConfig(width=args.width)
@@ -207,6 +209,7 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.textures.gan.TextureNet (EMA of the trained generator)",
+        "publish_as": f"procgen/weights/textures_{name}",
         "config": cfg.to_dict(),
         "theme": name,
         "command": command or f"python -m procgen.textures.train {shlex.join(sys.argv[1:])}",

@@ -184,9 +184,10 @@ def test_train_on_your_own_image_then_sample_it_from_the_cli(tmp_path) -> None:
 
 
 def test_training_on_a_missing_or_tiny_image_is_a_clear_error(tmp_path) -> None:
+    from engine.errors import LudoforgeError
     from procgen.textures.train import Args, train
 
-    with pytest.raises(FileNotFoundError, match="neither a shipped theme"):
+    with pytest.raises(LudoforgeError, match="neither a shipped theme"):  # a one-line CLI error
         train(Args(theme=str(tmp_path / "nope.png"), dry_run=True))
     Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "tiny.png")
     with pytest.raises(ValueError, match="smaller than --crop"):
