@@ -17,14 +17,55 @@ def test_engine_core_imports_no_rendering_or_ml(module: str) -> None:
     assert out.strip() == "[]"
 
 
-def test_procgen_never_imports_pygame() -> None:
-    code = "import sys, procgen.levels; print('pygame' in sys.modules)"
-    assert (
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        == "False"
-    )
+PROCGEN_MODULES = [
+    "procgen",
+    "procgen.core.device",
+    "procgen.core.weights",
+    "procgen.core.training",
+    "procgen.levels",
+    "procgen.levels.generator",
+    "procgen.levels.repair",
+    "procgen.levels.control",
+    "procgen.levels.dungeon",
+    "procgen.levels.evaluate",
+    "procgen.levels.train",
+    "procgen.levels.cli",
+    "procgen.textures",
+    "procgen.textures.generator",
+    "procgen.textures.tileset",
+    "procgen.textures.style",
+    "procgen.textures.train",
+    "procgen.textures.cli",
+    "procgen.characters",
+    "procgen.characters.generator",
+    "procgen.characters.train",
+    "procgen.characters.cli",
+    "procgen.metrics",
+]
+
+
+@pytest.mark.parametrize("module", PROCGEN_MODULES)
+def test_procgen_never_imports_pygame(module: str) -> None:
+    """Every procgen module a user or trainer imports, not only procgen.levels (the rule is the package's)."""
+    code = f"import sys, {module}; print('pygame' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False", f"{module} pulls in pygame"
+
+
+def test_procgen_source_never_imports_pygame() -> None:
+    """The same rule over every source file, so a module no test imports cannot break it unseen."""
+    from pathlib import Path
+
+    import procgen
+
+    root = Path(procgen.__file__).parent
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        for line in p.read_text().splitlines()
+        if line.lstrip().startswith(("import ", "from ")) and line.split()[1].split(".")[0] == "pygame"
+    ]
+    assert offenders == []
 
 
 def test_engine_source_never_imports_procgen_agents_or_demo() -> None:

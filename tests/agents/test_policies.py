@@ -11,7 +11,6 @@ import torch
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from agents.evaluate import compare
 from agents.observation import OBS_SIZE, observation_bounds
 from agents.policies import OnnxPolicy, policy_card, policy_path
 from agents.policies.onnx_policy import TRAINED_ROLES, PolicyFileError
@@ -71,12 +70,31 @@ def test_onnx_matches_the_torch_policy_on_10k_observations(role: Role) -> None:
     assert seen >= 10_000 and same == seen
 
 
+# What docs/agents_eval.md publishes against the strongest scripted baseline (agents/baselines.py): the hunter
+# and the guard beat it, the companion does not (the scripted one that walks to the key does as well).
+PUBLISHED_VERDICT = {Role.HUNTER: "beats", Role.GUARD: "beats", Role.COMPANION: "ties"}
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("role", TRAINED_ROLES)
-def test_trained_policy_beats_the_scripted_baseline_on_unseen_levels(role: Role) -> None:
-    results = compare(role, episodes=200, seed=123)
-    trained, scripted = results["trained"]["success"], results["scripted"]["success"]
-    assert trained.n == scripted.n == 200
-    assert trained.mean > scripted.mean, (trained, scripted)
+def test_trained_policy_against_the_strongest_scripted_baseline(role: Role) -> None:
+    """A paired comparison on the same 200 unseen episodes (seed 123, not the report's seed 0): the 95% CI of
+    the per-episode success difference must lie above 0 where the docs say "beats", and contain 0 where
+    they say "ties"."""
+    from agents.baselines import strongest_actor
+    from agents.evaluate import onnx_actor, run_episodes
+
+    trained = run_episodes(role, onnx_actor(policy_path(role)), 200, seed=123)["success"]
+    strong = run_episodes(role, strongest_actor(role), 200, seed=123)["success"]
+    diff = trained.astype(float) - strong.astype(float)
+    low, high = (
+        diff.mean() - 1.96 * diff.std(ddof=1) / np.sqrt(200),
+        diff.mean() + 1.96 * diff.std(ddof=1) / np.sqrt(200),
+    )
+    if PUBLISHED_VERDICT[role] == "beats":
+        assert low > 0, (role, trained.mean(), strong.mean(), low, high)
+    else:
+        assert low <= 0 <= high, (role, trained.mean(), strong.mean(), low, high)
 
 
 def test_a_broken_policy_file_is_named(tmp_path) -> None:

@@ -53,8 +53,8 @@ def test_finished_sprites_are_clean_rgba_with_few_colours(samples) -> None:
 def test_the_classifier_recognises_each_conditioned_class(samples) -> None:
     classifier = SpriteClassifier.pretrained()
     accuracy = {cls: classifier.accuracy(s, cls) for cls, s in samples.items()}
-    assert np.mean(list(accuracy.values())) >= 0.9, accuracy
-    assert min(accuracy.values()) >= 0.7, accuracy
+    # The goal is per class (docs/sprites_eval.md: ≥90% against the class asked for), not on average.
+    assert min(accuracy.values()) >= 0.9, accuracy
 
 
 def test_samples_are_mostly_new_and_not_repeated(samples) -> None:
