@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.level import Legend, Level, LevelMeta
+from engine.level import Legend, Level, LevelMeta, Semantic
 from procgen.core.device import select_device
 from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_into, load_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
@@ -31,6 +31,9 @@ MAX_SAMPLES = 100_000
 BATCH = 1024
 SIDES = ("north", "south", "west", "east")
 REPAIR_TIME_LIMIT_S = 0.5
+MODE_REDRAWS = 8
+"""how many fresh latents a sample that exactly copies a training example, or is a bare room, may be drawn again
+from (see `LevelGenerator.sample_codes`)"""
 """per sample: past it a platformer repair keeps its best solution so far (or the staircase fallback)"""
 
 
@@ -78,6 +81,7 @@ class LevelGenerator:
             if self.genre.name == "topdown"
             else np.zeros(corpus.examples.shape, np.float32)
         )
+        self._training = {x.tobytes() for x in np.ascontiguousarray(corpus.examples)}
 
     # --------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -164,19 +168,40 @@ class LevelGenerator:
         repair: bool = True,
         z: torch.Tensor | None = None,
     ) -> tuple[np.ndarray, SampleReport]:
-        """(N, H, W) semantic grids, finished for the genre and (with `repair`) all playable, plus a report."""
+        """(N, H, W) semantic grids, finished for the genre and (with `repair`) all playable, plus a report.
+
+        Deterministic per seed. Without `z`, a sample that copies a training example or is a bare room is drawn
+        again (up to `MODE_REDRAWS` times) from further latents of the same seed, so repeats stay rare."""
         if not 1 <= n <= MAX_SAMPLES:
             raise ValueError(f"n: expected 1..{MAX_SAMPLES}, got {n}")
         rng = np.random.default_rng(seed)
         density, doors = self.conditions(n, rng, conditions)
         raw = self.raw(self.latents(n, seed) if z is None else z, density, doors)
         codes = finish(raw, doors, self.genre.name)
+        # The generator's modes are the corpus's own rooms, mostly its bare ones (the same doors, nothing inside),
+        # and every such sample repeats another. One that copies a training example or is a bare room is drawn
+        # again from a fresh latent of the seed's own, under the same conditions; a given `z` is kept as it is.
+        for attempt in range(1, MODE_REDRAWS + 1 if z is None else 1):
+            again = np.nonzero(self.is_mode(codes))[0]
+            if not len(again):
+                break
+            redraw_seed = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
+            raw[again] = self.raw(self.latents(n, redraw_seed)[again], density[again], doors[again])
+            codes[again] = finish(raw[again], doors[again], self.genre.name)
         room = self.genre.name == "topdown"
         playable = np.array([is_playable(c, self.genre, room=room) for c in codes], dtype=bool)
         if repair:
             return self.repair_codes(codes, raw, playable)
         zeros = np.zeros(len(codes))
         return codes, SampleReport(playable, zeros.astype(np.int32), zeros, raw)
+
+    def is_mode(self, codes: np.ndarray) -> np.ndarray:
+        """(N,) True where a finished sample exactly copies a training example, or is a room with nothing but
+        floor inside its frame."""
+        copies = np.array([x.tobytes() in self._training for x in self.corpus.as_examples(codes)], dtype=bool)
+        if self.genre.name != "topdown":
+            return copies
+        return copies | (codes[:, 1:-1, 1:-1] == Semantic.FLOOR.code).all((1, 2))
 
     def repair_codes(
         self, codes: np.ndarray, raw: np.ndarray, playable: np.ndarray

@@ -6,6 +6,7 @@ playability lives in `procgen.levels.solver`; everything else is here.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from engine.sim.grid import WALKABLE_LUT
 from procgen.levels.solver import PLATFORMER_SUPPORT_LUT
 
 KL_EPSILON = 1e-7
+SPLITS = 20
+"""random splits averaged for the split-half KL reference"""
 _DOOR, _WALL, _LOCKED = Semantic.DOOR.code, Semantic.WALL.code, Semantic.LOCKED_DOOR.code
 _LADDER = Semantic.LADDER.code
 _FRAME = np.zeros(256, dtype=bool)
@@ -76,13 +79,82 @@ def pattern_counts(sems: np.ndarray, k: int) -> Counter:
 
 
 def tile_pattern_kl(train: np.ndarray, generated: np.ndarray, k: int) -> float:
-    """KL(P_train ‖ Q_gen) over k×k tile patterns, both smoothed with ε = 1e-7 over the union of patterns."""
+    """KL(P_train ‖ Q_gen) over k×k tile patterns, both smoothed with ε = 1e-7 over the union of patterns.
+
+    `train` is the training examples as the model saw them (the originals plus their allowed flips, which is
+    `Corpus.examples`); `split_half_kl` builds its two halves the same way, so both sides of a comparison mean
+    the same thing by P."""
     p, q = pattern_counts(train, k), pattern_counts(generated, k)
     keys = list(p.keys() | q.keys())
     pv = np.array([p.get(x, 0) for x in keys], dtype=np.float64) + KL_EPSILON
     qv = np.array([q.get(x, 0) for x in keys], dtype=np.float64) + KL_EPSILON
     pv, qv = pv / pv.sum(), qv / qv.sum()
     return float(np.sum(pv * np.log(pv / qv)))
+
+
+def with_flips(sems: np.ndarray, flips: tuple[bool, bool]) -> np.ndarray:
+    """(N, H, W) levels followed by their (horizontal, vertical) flips, in `build_corpus`'s order."""
+    flip_x, flip_y = flips
+    out = [sems]
+    if flip_x:
+        out.append(sems[:, :, ::-1])
+    if flip_y:
+        out.append(sems[:, ::-1, :])
+    if flip_x and flip_y:
+        out.append(sems[:, ::-1, ::-1])
+    return np.ascontiguousarray(np.concatenate(out))
+
+
+@dataclass(frozen=True)
+class SplitHalfKL:
+    """Per random split of the training levels into halves A and B: the corpus's own reference KL(P_A ‖ P_B),
+    and, when generated levels were given, KL(P_A ‖ Q_G) for as many generated levels as B holds."""
+
+    reference: np.ndarray
+    generated: np.ndarray | None = None
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """KL(P_A ‖ Q_G) / KL(P_A ‖ P_B), split by split (the same A in both)."""
+        assert self.generated is not None
+        return self.generated / self.reference
+
+
+def split_half_kl(
+    originals: np.ndarray,
+    k: int,
+    flips: tuple[bool, bool] = (False, False),
+    generated: np.ndarray | None = None,
+    splits: int = SPLITS,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+) -> SplitHalfKL:
+    """The corpus's split-half reference for `tile_pattern_kl`, and the generator judged like with like.
+
+    Each split puts a random half of the training levels (`originals`, before augmentation) in A and the rest in
+    B; both get the corpus's `flips`, as the full training set does. `groups` (one label per level) keeps
+    levels that share tiles together, for example windows cut from one stretch of a bigger level, so B is never
+    half-copied from A. With `generated`, B is replaced by as many generated levels (the same flips applied),
+    drawn without replacement per split (with, when there are fewer): the same P, the same sample size, the
+    same treatment.
+    """
+    originals = np.asarray(originals, np.uint8)
+    labels = np.arange(len(originals)) if groups is None else np.asarray(groups)
+    units = np.unique(labels)
+    if len(units) < 2:
+        raise ValueError(f"split_half_kl: need at least 2 groups of levels, got {len(units)}")
+    rng, pick_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    reference, judged = [], []  # the splits come from `rng` alone, so every caller's reference is the same
+    for _ in range(splits):
+        half = rng.permutation(units)[: len(units) // 2]
+        in_a = np.isin(labels, half)
+        a, b = with_flips(originals[in_a], flips), with_flips(originals[~in_a], flips)
+        reference.append(tile_pattern_kl(a, b, k))
+        if generated is not None:
+            size = int((~in_a).sum())
+            pick = pick_rng.choice(len(generated), size, replace=len(generated) < size)
+            judged.append(tile_pattern_kl(a, with_flips(np.asarray(generated, np.uint8)[pick], flips), k))
+    return SplitHalfKL(np.array(reference), np.array(judged) if generated is not None else None)
 
 
 def unframed_doors(sems: np.ndarray) -> np.ndarray:
