@@ -237,16 +237,3 @@ STRONG_POLICIES: dict[Role, type[Policy]] = {
     Role.COMPANION: SCRIPTED_POLICIES[Role.COMPANION],
 }
 """role → the strongest scripted baseline (the companion's is the game's own, which already uses every field)"""
-
-
-def strongest_actor(role: Role):
-    """The strongest baseline as an evaluation actor, `(env, observation vector) -> action`, reading the
-    World's `NpcObservation` for the env's NPC; one instance across episodes (its memory resets itself when
-    a new episode starts)."""
-    policy = STRONG_POLICIES[role]()
-
-    def act(env, obs: np.ndarray) -> int:
-        assert env.world is not None
-        return int(policy.act(env.world.observe(env.agent)))
-
-    return act

@@ -1,6 +1,7 @@
-"""Evaluate NPC policies on unseen test levels: success rate and the role metric, as mean ± 95% CI, for the
-trained policy, the scripted baseline and random actions, over the same episodes (same arenas, players and
-spawns) on the single env, that is on `engine.sim.World` itself.
+"""Evaluate NPC policies on unseen test levels: success rate and the role metric for the trained policy (every
+training seed), the strongest scripted baseline, the game's scripted policy and random actions, over the same
+episodes (same arenas, players and spawns) on the single env, that is on `engine.sim.World` itself; IQM with
+stratified-bootstrap CIs over seeds and episode blocks (agents.statistics), and mean ± 95% CI per policy.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.baselines import STRONG_POLICIES
 from agents.envs.arenas import TEST_START_LEVEL
 from agents.envs.npc_env import ENV_CLASSES, NpcEnv
 from agents.envs.roles import ROLES
-from agents.policies.onnx_policy import OnnxPolicy, policy_path
+from agents.policies.onnx_policy import POLICY_DIR, OnnxPolicy, policy_path
 from agents.policies.q_table import greedy, load_q_table, q_table_stem
 from engine.errors import InputError
-from engine.sim.policy import SCRIPTED_POLICIES, Role
+from engine.sim.policy import SCRIPTED_POLICIES, Policy, Role
 
 MAX_EPISODES = 100_000
 Actor = Callable[[NpcEnv, np.ndarray], int]
@@ -43,14 +45,25 @@ def ci95(values: np.ndarray) -> Estimate:
     return Estimate(float(values.mean()), float(half), n)
 
 
-def scripted_actor(role: Role) -> Actor:
-    policy = SCRIPTED_POLICIES[role]()
+def policy_actor(policy: Policy) -> Actor:
+    """An engine `Policy` as an actor: it reads the World's `NpcObservation` for the env's NPC. One instance
+    serves every episode; a policy with memory forgets it when a new episode's tick starts again."""
 
     def act(env: NpcEnv, obs: np.ndarray) -> int:
         assert env.world is not None
         return int(policy.act(env.world.observe(env.agent)))
 
     return act
+
+
+def scripted_actor(role: Role) -> Actor:
+    """The game's own scripted policy for the role."""
+    return policy_actor(SCRIPTED_POLICIES[role]())
+
+
+def strongest_actor(role: Role) -> Actor:
+    """The strongest scripted baseline for the role (agents.baselines)."""
+    return policy_actor(STRONG_POLICIES[role]())
 
 
 def random_actor(seed: int) -> Actor:
@@ -125,7 +138,10 @@ def compare(
         actors["trained"] = trained
     elif policy_path(role).is_file():
         actors["trained"] = onnx_actor(policy_path(role))
-    actors |= {"scripted": scripted_actor(role), "random": random_actor(seed)}
+    actors["strongest scripted"] = strongest_actor(role)
+    if STRONG_POLICIES[role] is not SCRIPTED_POLICIES[role]:
+        actors["scripted"] = scripted_actor(role)
+    actors["random"] = random_actor(seed)
     out = {}
     for name, actor in actors.items():
         runs = run_episodes(role, actor, episodes, seed, num_levels=num_levels)
@@ -157,45 +173,121 @@ Q_NOT_TRAINED = (
 )
 
 
+SEED_DIR = POLICY_DIR / "seeds"
+"""the shipped policies' sibling runs: the same command with other seeds (<role>_seed<N>.onnx + .json)"""
+
+
+def trained_policy_paths(role: Role) -> list[Path]:
+    """The shipped policy, then its sibling seeds: every training run the report aggregates over."""
+    return [policy_path(role), *sorted(SEED_DIR.glob(f"{role.value}_seed*.onnx"))]
+
+
+def _paired_difference(a: np.ndarray, b: np.ndarray) -> Estimate:
+    """Mean and 95% CI of the per-episode difference a - b over the same episodes."""
+    return ci95(np.asarray(a, np.float64) - np.asarray(b, np.float64))
+
+
 def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | None = None) -> None:
-    """The results table (every role: trained, scripted, random; the hunter also against the tabular Q-learning
-    table that `ludoforge train q` wrote, the shipped one unless `q_table` names another stem) with the learning
-    curves, as Markdown. Evaluation never trains: with no table the Q-learning row says how to make one."""
+    """The results tables (every role: trained over every shipped seed, the strongest scripted baseline, the
+    game's scripted policy, random; the hunter also against the tabular Q-learning table that `ludoforge train
+    q` wrote, the shipped one unless `q_table` names another stem) with the learning curves, as Markdown.
+    Evaluation never trains: with no table the Q-learning row says how to make one."""
     from agents.policies.onnx_policy import policy_card
+    from agents.statistics import iqm_intervals
 
     q_stem = Path(q_table) if q_table is not None else q_table_stem(Role.HUNTER)
     q_card: dict | None = None
     results: dict[Role, dict[str, dict[str, Estimate]]] = {}
+    iqm_lines = [
+        "| role | policy | runs | success, IQM [95% CI] | role metric, IQM [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
+    verdicts = []
     for role in (Role.HUNTER, Role.GUARD, Role.COMPANION):
-        results[role] = compare(role, episodes=episodes)
+        per_run: dict[str, list[dict[str, np.ndarray]]] = {
+            "trained": [run_episodes(role, onnx_actor(p), episodes) for p in trained_policy_paths(role)]
+        }
+        per_run["strongest scripted"] = [run_episodes(role, strongest_actor(role), episodes)]
+        if STRONG_POLICIES[role] is not SCRIPTED_POLICIES[role]:
+            per_run["scripted"] = [run_episodes(role, scripted_actor(role), episodes)]
+        per_run["random"] = [run_episodes(role, random_actor(0), episodes)]
         if role is Role.HUNTER and q_stem.with_suffix(".safetensors").is_file():
-            runs = run_episodes(role, q_actor(load_q_table(q_stem)), episodes)
-            results[role]["q-learning"] = {key: ci95(values) for key, values in runs.items()}
+            per_run["q-learning"] = [run_episodes(role, q_actor(load_q_table(q_stem)), episodes)]
             q_card = json.loads(q_stem.with_suffix(".json").read_text(encoding="utf-8"))
+        # the shipped seed's own table: the first run of each policy
+        results[role] = {name: {k: ci95(v) for k, v in rs[0].items()} for name, rs in per_run.items()}
+        stats = {
+            key: iqm_intervals({name: np.stack([r[key] for r in rs]) for name, rs in per_run.items()})
+            for key in ("success", "role_metric")
+        }
+        for name in per_run:
+            success, metric = stats["success"][name], stats["role_metric"][name]
+            iqm_lines.append(f"| {role.value} | {name} | {success.runs} | {success} | {metric} |")
+        trained, strongest = stats["success"]["trained"], stats["success"]["strongest scripted"]
+        paired = [
+            _paired_difference(r["success"], per_run["strongest scripted"][0]["success"])
+            for r in per_run["trained"]
+        ]
+        beats = trained.low > strongest.high
+        verdicts.append(
+            f"- **{role.value}**: trained {'beats' if beats else 'does not beat'} the strongest scripted baseline "
+            f"(success IQM {trained} over {trained.runs} seed{'s' if trained.runs > 1 else ''} against "
+            f"{strongest}); paired difference per seed on the same episodes: "
+            + ", ".join(str(d) for d in paired)
+            + "."
+        )
     lines = [
         "# NPC policies on unseen levels",
         "",
         f"Written by `ludoforge npc eval --episodes {episodes}`. Every policy plays the same {episodes} episodes per",
         "role (the same arenas, player styles and spawns) on the single env, that is on `engine.sim.World`, over",
-        f"GAN rooms from the test seeds ({TEST_START_LEVEL:,} up), which training never sees. Intervals are 95%",
-        "(1.96 standard errors). `trained` is the shipped ONNX policy, greedy; `scripted` is the game's scripted",
-        "policy for the role; `q-learning` is the tabular baseline (`ludoforge train q`).",
+        f"GAN rooms from the test seeds ({TEST_START_LEVEL:,} up), which training never sees.",
+        "",
+        "- `trained`: the shipped ONNX policy and its sibling seeds (agents/policies/seeds/: the same command with",
+        "  another `--seed`), greedy.",
+        "- `strongest scripted`: the strongest baseline we could write with the same information (agents/baselines.py:",
+        "  the hunter waits on the exit once it has seen it and sweeps with a kept heading, the guard meets an",
+        "  intruder where their extrapolated route enters its zone, the companion walks to the nearest key wherever",
+        "  it lies and steps off beside the player); it may also remember what it saw, which the trained MLP cannot.",
+        "- `scripted`: the game's older scripted policy where it differs (chase on sight, guard the post).",
+        "- `q-learning`: the tabular baseline (`ludoforge train q`).",
+        "",
+        "## Against the strongest baseline",
+        "",
+        "Interquartile mean over runs (training seeds; one for a fixed policy) and 10 blocks of episodes, with",
+        'stratified-bootstrap 95% CIs (rliable, 2,000 resamples, over seeds and blocks). A role "beats" the',
+        "baseline only where the intervals do not overlap.",
+        "",
+        *verdicts,
+        "",
+        *iqm_lines,
+        "",
+        "## The shipped seed, mean ± 95% CI (1.96 standard errors)",
         "",
         results_table(results),
         *([] if q_card is not None else ["", f"`q-learning` (hunter): {Q_NOT_TRAINED}."]),
         "",
         "## Training",
         "",
-        "| role | steps | train minutes | command |",
-        "|---|---|---|---|",
+        "| role | seed | steps | train minutes | command |",
+        "|---|---|---|---|---|",
     ]
     for role in results:
-        card = policy_card(role)
-        minutes = card["train_seconds"] / 60
-        lines.append(f"| {role.value} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |")
+        for onnx in trained_policy_paths(role):
+            card = (
+                json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
+                if onnx != policy_path(role)
+                else policy_card(role)
+            )
+            minutes = card["train_seconds"] / 60
+            lines.append(
+                f"| {role.value} | {card.get('seed', '?')} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |"
+            )
     if q_card is not None:
         steps, minutes = q_card["args"]["total_steps"], q_card["train_seconds"] / 60
-        lines.append(f"| hunter (q-learning) | {steps:,} | {minutes:.1f} | `{q_card['command']}` |")
-    lines += ["", "## Learning curves", ""]
+        lines.append(
+            f"| hunter (q-learning) | {q_card.get('seed', '?')} | {steps:,} | {minutes:.1f} | `{q_card['command']}` |"
+        )
+    lines += ["", "## Learning curves (the shipped seed)", ""]
     lines += [f"![{role.value}](img/npc_{role.value}_curve.png)" for role in results]
     Path(path).write_text("\n".join(lines) + "\n")

@@ -81,8 +81,7 @@ def test_trained_policy_against_the_strongest_scripted_baseline(role: Role) -> N
     """A paired comparison on the same 200 unseen episodes (seed 123, not the report's seed 0): the 95% CI of
     the per-episode success difference must lie above 0 where the docs say "beats", and contain 0 where
     they say "ties"."""
-    from agents.baselines import strongest_actor
-    from agents.evaluate import onnx_actor, run_episodes
+    from agents.evaluate import onnx_actor, run_episodes, strongest_actor
 
     trained = run_episodes(role, onnx_actor(policy_path(role)), 200, seed=123)["success"]
     strong = run_episodes(role, strongest_actor(role), 200, seed=123)["success"]
