@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agents.policies import OnnxPolicy
@@ -26,8 +27,19 @@ def test_ppo_dry_run_trains_exports_and_writes_a_card(tmp_path: Path) -> None:
     OnnxPolicy(folder / "companion.onnx")  # loads
 
 
-def test_q_learning_dry_run(tmp_path: Path) -> None:
+def test_q_learning_dry_run_learns_and_writes_a_loadable_table_with_its_card(tmp_path: Path) -> None:
+    from agents.policies.q_table import load_q_table
+
     q_main(["--role", "hunter", "--dry-run", "--run-dir", str(tmp_path)])
+    folder = tmp_path / "hunter"
+    card = json.loads((folder / "hunter_q.json").read_text())
+    assert card["kind"] == "ludoforge.q_table" and card["role"] == "hunter" and card["seed"] == 1
+    assert card["command"] and card["args"]["total_steps"] == 4096
+    assert card["curve"] and all(0.0 <= point["test_success"] <= 1.0 for point in card["curve"])
+    table = load_q_table(folder / "hunter_q")
+    assert table.shape == (card["config"]["n_states"], card["config"]["n_actions"])
+    assert np.isfinite(table).all() and np.count_nonzero(table) > 0  # 4,096 steps of updates moved it
+    assert json.loads((folder / "hunter_q_curve.json").read_text()) == card["curve"]
 
 
 def test_shipped_curricula_parse() -> None:
