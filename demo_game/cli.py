@@ -115,9 +115,11 @@ def play(
 def publish(
     run: Annotated[Path, typer.Argument(help="A run folder a trainer wrote, e.g. runs/npc/hunter.")],
     dry_run: Annotated[
-        bool, typer.Option(help="Check the run and say what would be copied; copy nothing.")
+        bool, typer.Option("--dry-run", help="Check the run and say what would be copied; copy nothing.")
     ] = False,
-    force: Annotated[bool, typer.Option(help="Replace shipped files that differ from the run's.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace shipped files that differ from the run's.")
+    ] = False,
     package_root: Annotated[
         Path | None,
         typer.Option(hidden=True, help="Publish into this copy of the repository instead (tests)."),

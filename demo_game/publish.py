@@ -75,7 +75,10 @@ def _cards(run: Path) -> list[tuple[Path, dict[str, Any]]]:
         )
     if not found:
         raise PublishError(
-            run, "card", "no <stem>.json card with publish_as here; expected the folder a trainer wrote"
+            run,
+            "card",
+            "no <stem>.json card with publish_as here; expected the folder a trainer wrote from the shipped "
+            "data (a run on your own corpus is not the package's: load it by path with --weights)",
         )
     return found
 

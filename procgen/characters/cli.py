@@ -27,8 +27,9 @@ WeightsOption = Annotated[
 )
 def train(ctx: typer.Context) -> None:
     """Train the sprite GAN into runs/sprites/<name>/ (all options: `ludoforge sprites train --help`). Example:
-    `ludoforge sprites train --corpus my_sprites/ --iterations 4000` (one sub-folder of PNGs per class);
-    `ludoforge publish runs/sprites/my_sprites` then ships it as procgen/weights/sprites."""
+    `ludoforge sprites train --corpus my_sprites/ --iterations 4000` (one sub-folder of PNGs per class), then
+    `ludoforge sprites sample --weights runs/sprites/my_sprites/generator`. A run on the shipped corpus ships with
+    `ludoforge publish runs/sprites/sprites`."""
     from procgen.characters.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge sprites train")

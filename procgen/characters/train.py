@@ -249,7 +249,8 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.characters.gan.SpriteNet (EMA of the trained generator)",
-        "publish_as": "procgen/weights/sprites",
+        # Only the shipped corpus's GAN is the package's; one of your own loads by path (--weights).
+        **({"publish_as": "procgen/weights/sprites"} if args.corpus is None else {}),
         "config": cfg.to_dict(),
         "command": command or f"python -m procgen.characters.train {shlex.join(sys.argv[1:])}",
         "args": asdict(args),

@@ -137,7 +137,8 @@ def train(args: Args, command: str | None = None) -> Path:
         metrics[f"{args.folds}_fold_accuracy"] = round(held_out, 4)
     card = {
         "model": "procgen.characters.classifier.SpriteClassifierNet",
-        "publish_as": "procgen/weights/sprites_classifier",
+        # Only the shipped corpus's classifier is the package's; one of your own loads by path.
+        **({"publish_as": "procgen/weights/sprites_classifier"} if args.corpus is None else {}),
         "config": {"classes": list(corpus.classes), "width": args.width},
         "command": command or f"python -m procgen.characters.train_classifier {shlex.join(sys.argv[1:])}",
         "args": asdict(args),

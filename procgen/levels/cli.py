@@ -57,8 +57,9 @@ def _pairs(text: str | None, what: str) -> dict[str, list[float]]:
 )
 def train(ctx: typer.Context) -> None:
     """Train the level GAN into runs/levels/<name>/ (all options: `ludoforge levels train --help`). Example:
-    `ludoforge levels train --corpus my_levels/ --window 16 14 --iterations 3000`; `ludoforge publish
-    runs/levels/<name>` then ships it as procgen/weights/levels_<name>."""
+    `ludoforge levels train --corpus my_levels/ --window 16 14 --iterations 3000`, then `ludoforge levels sample
+    --weights runs/levels/my_levels/generator`. A run on a shipped corpus ships with `ludoforge publish
+    runs/levels/dungeon`."""
     from procgen.levels.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge levels train")

@@ -8,8 +8,9 @@
 
 Everything goes under --run-dir/<name>/ (runs/levels/<name>/), never into the package: TensorBoard logs,
 fixed-noise sample grids (samples/*.png), checkpoints (checkpoints/*.safetensors) and the final EMA generator,
-generator.safetensors plus its JSON card (command, seed, data, metrics). `ludoforge publish runs/levels/dungeon`
-then ships it as procgen/weights/levels_dungeon, which `LevelGenerator.pretrained("dungeon")` reads.
+generator.safetensors plus its JSON card (command, seed, data, metrics). For a shipped corpus, `ludoforge publish
+runs/levels/dungeon` then ships it as procgen/weights/levels_dungeon, which `LevelGenerator.pretrained("dungeon")`
+reads; a generator of your own corpus loads by path (`ludoforge levels sample --weights runs/levels/mine/generator`).
 """
 
 from __future__ import annotations
@@ -414,7 +415,8 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.levels.gan.Generator (EMA of the trained generator)",
-        "publish_as": f"procgen/weights/levels_{name}",
+        # Only a shipped corpus has a package name that `LevelGenerator.pretrained` reads; others load by path.
+        **({"publish_as": f"procgen/weights/levels_{args.corpus}"} if args.corpus in SHIPPED_CORPORA else {}),
         "config": cfg.to_dict(),
         "genre": corpus.genre.to_dict(),
         "condition_names": {"density": list(DENSITY_NAMES), "doors": "border door mask (H, W)"},

@@ -30,8 +30,9 @@ WeightsOption = Annotated[
 )
 def train(ctx: typer.Context) -> None:
     """Train the texture GAN on one image into runs/textures/<name>/ (all options: `ludoforge textures train
-    --help`). Example: `ludoforge textures train --theme my_marble.png --iterations 2000`; `ludoforge publish
-    runs/textures/my_marble` then ships it as procgen/weights/textures_my_marble."""
+    --help`). Example: `ludoforge textures train --theme my_marble.png --iterations 2000`, then `ludoforge
+    textures sample --weights runs/textures/my_marble/generator`. A run on a shipped theme ships with `ludoforge
+    publish runs/textures/lava`."""
     from procgen.textures.train import main as train_main
 
     train_main(list(ctx.args), prog="ludoforge textures train")

@@ -8,8 +8,8 @@ Each step shows the critic random crops of the exemplar (with horizontal flips) 
 size; both see the texture only through patches, which is what lets the generator run at any size afterwards.
 Everything goes under --run-dir/<name>/ (runs/textures/<name>/), never into the package: TensorBoard logs,
 fixed-noise sample grids (samples/*.png), checkpoints and the EMA generator, generator.safetensors plus its JSON
-card (command, seed, data, metrics, date). `ludoforge publish runs/textures/lava` ships it as
-procgen/weights/textures_lava, which `TextureGenerator.pretrained("lava")` reads.
+card (command, seed, data, metrics, date). For a shipped theme, `ludoforge publish runs/textures/lava` ships it
+as procgen/weights/textures_lava, which `TextureGenerator.pretrained("lava")` reads; your own loads by path.
 """
 
 from __future__ import annotations
@@ -209,7 +209,8 @@ def train(args: Args, command: str | None = None) -> Path:
     writer.close()
     card = {
         "model": "procgen.textures.gan.TextureNet (EMA of the trained generator)",
-        "publish_as": f"procgen/weights/textures_{name}",
+        # Only a shipped theme has a package name that `TextureGenerator.pretrained` reads; others load by path.
+        **({"publish_as": f"procgen/weights/textures_{args.theme}"} if args.theme in THEMES else {}),
         "config": cfg.to_dict(),
         "theme": name,
         "command": command or f"python -m procgen.textures.train {shlex.join(sys.argv[1:])}",

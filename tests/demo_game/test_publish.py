@@ -174,6 +174,10 @@ def test_publish_refuses_a_run_without_a_card(tmp_path: Path) -> None:
     (run / "generator.json").unlink()
     with pytest.raises(PublishError, match="card"):
         publish(run, tmp_path / "package")
+    # A run on a corpus of one's own: its card names no package destination, so it is not the package's.
+    save_weights(run / "generator", {"w": torch.zeros(3)}, {"config": {}})
+    with pytest.raises(PublishError, match="publish_as"):
+        publish(run, tmp_path / "package")
     with pytest.raises(PublishError, match="not found"):
         publish(tmp_path / "no_such_run", tmp_path / "package")
     assert not (tmp_path / "package").exists()
