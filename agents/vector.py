@@ -25,7 +25,7 @@ from agents import vector_kernels
 from agents.envs.arenas import GUARD_ZONE, ArenaBank, arena_bank
 from agents.envs.npc_env import N_ACTIONS
 from agents.envs.players import STYLES, player_tables
-from agents.envs.roles import ROLES, Tally, checked_params, draw_episodes
+from agents.envs.roles import ROLES, Tally, checked_params, style_distribution
 from agents.observation import OBS_SIZE, WINDOW, observation_bounds
 from engine.level import Semantic
 from engine.sim.policy import GUARD_ZONE_RADIUS, OBS_RADIUS, Role
@@ -97,6 +97,9 @@ def compiled_rules(bank: ArenaBank, slots: Sequence[Mapping[str, Any]], guard: b
         arena_key=np.array([a.key for a in b.arenas], np.int64),
         arena_locked=np.array([a.locked for a in b.arenas], np.int64),
         arena_treasures=treasures,
+        spawn=b.spawn,
+        spawn_distance=b.spawn_distance,
+        spawn_count=b.spawn_count,
         x=tables.x,
         y=tables.y,
         neighbour=tables.neighbour,
@@ -173,12 +176,19 @@ class BatchedNpcEnv:
     def _start(self, rows: np.ndarray, out: np.ndarray) -> None:
         """Begin a new episode in envs `rows`, run them to their NPC's first decision and observe them into
         their rows of `out`."""
-        draw = draw_episodes(
-            self.bank, self.base_seed[rows], self.episode[rows], self.styles, self.spawn_min_distance
-        )
         self.tally.decisions[rows] = 0
-        vector_kernels.start_envs(
-            self._rules, self._state, rows, draw.arena, draw.style, draw.seed, draw.spawn, out
+        parallel = vector_kernels.parallel_for(len(rows))
+        start = vector_kernels.start_envs if parallel else vector_kernels.start_envs_serial
+        cumulative = style_distribution(self.styles)
+        start(
+            self._rules,
+            self._state,
+            rows,
+            self.base_seed,
+            self.episode,
+            cumulative,
+            self.spawn_min_distance,
+            out,
         )
 
     # ------------------------------------------------------------------------------------------ stepping
@@ -193,7 +203,9 @@ class BatchedNpcEnv:
             raise ValueError(f"actions: expected {self.num_envs} values in 0..{N_ACTIONS - 1}")
         before = self.tally.copy()
         obs = self._next_buffer()
-        vector_kernels.step_envs(self._rules, self._state, actions.reshape(-1, 1), obs)
+        parallel = vector_kernels.parallel_for(self.num_envs)
+        step = vector_kernels.step_envs if parallel else vector_kernels.step_envs_serial
+        step(self._rules, self._state, actions.reshape(-1, 1), obs)
         self.tally.decisions += 1
         t = self.tally
         terminated = self.spec.terminated(t)

@@ -4,7 +4,8 @@ parallel. This is the only implementation of `agents.vector.BatchedNpcEnv`.
 The rules are the World's (`engine.sim.world`), for what an env holds: the player, K NPC slots of any roles
 (slot 0 is the one that learns and is observed), at most one key and one locked door, treasures, hazards and
 the exit, on one level whose distances and sight come from precomputed tables (`agents.envs.arenas`). The
-scripted player is `agents.envs.players.player_action` itself, and the noise is `engine.sim.noise`'s.
+scripted player is `agents.envs.players.player_action` itself, the episode draw `agents.envs.roles.draw_episode`,
+and the noise `engine.sim.noise`'s.
 tests/agents/test_rules_equivalence.py holds these kernels to the World tick by tick on generated multi-NPC
 levels; tests/agents/test_vector.py holds the batched env to the single env over whole episodes.
 
@@ -21,7 +22,14 @@ import numba
 import numpy as np
 
 from agents.envs.players import PlayerTables, noise, player_action
-from agents.observation import FEATURE_INDEX, HOME_SCALE, ONE_HOT, PLAYER_CHANNEL, SIGHT_SCALE
+from agents.envs.roles import draw_episode
+from agents.observation import (
+    FEATURE_INDEX,
+    HOME_SCALE,
+    ONE_HOT,
+    PLAYER_CHANNEL,
+    SIGHT_SCALE,
+)
 from engine.level import Semantic
 from engine.sim.policy import OBS_RADIUS, Action
 from engine.sim.world import CHASE_RADIUS, INVULNERABLE_TICKS, PLAYER_MAX_HEALTH, SIGHT_RADIUS
@@ -43,7 +51,6 @@ _TO_PLAYER, _TO_KEY, _TO_HOME = _F["toward_player_up"], _F["toward_key_up"], _F[
 _HOME_DX, _HOME_DY, _AT_HOME, _IN_ZONE = _F["home_dx"], _F["home_dy"], _F["at_home"], _F["player_in_zone"]
 _HEALTH, _CARRIED, _HAS_KEY = _F["health"], _F["keys_carried"], _F["player_has_key"]
 _ALERTED, _FRIENDLY = _F["alerted"], _F["friendly"]
-_WINDOW_END = _F["player_visible"]
 
 
 class Rules(NamedTuple):
@@ -67,6 +74,9 @@ class Rules(NamedTuple):
     arena_key: np.ndarray
     arena_locked: np.ndarray
     arena_treasures: np.ndarray  # (A, T) -1 padded
+    spawn: np.ndarray  # (A, S) the arena bank's spawn cells, their distances from the start and their count
+    spawn_distance: np.ndarray
+    spawn_count: np.ndarray
     x: np.ndarray  # (C,) each cell's column and row: lookups, not divisions, which were a third of a step
     y: np.ndarray
     neighbour: np.ndarray  # (C, 4) the cell one STEPS[k] away, -1 off the level
@@ -425,7 +435,8 @@ def _direction(r: Rules, out: np.ndarray, first: int, table: int, goal: int, age
 def observe(r: Rules, s: State, i: int, out: np.ndarray) -> None:
     """encode(World.observe(npc)) for slot 0 of env i, written into `out` (one row)."""
     t, a, p = s.table[i], s.npc[i, 0], s.player[i]
-    # each window cell's one-hot row, written once (off-level cells read the VOID column)
+    # each window cell's whole one-hot row, written once (off-level cells read the VOID column): eight stores
+    # from a constant table vectorise, and were faster than zeroing the row and setting one channel per cell
     window_cells = r.window_cells[a]
     for slot in range(_WINDOW * _WINDOW):
         _write_code(out, slot, r.terrain_ext[t, window_cells[slot]])
@@ -437,7 +448,7 @@ def observe(r: Rules, s: State, i: int, out: np.ndarray) -> None:
     for k in range(1, s.npc.shape[1]):
         if s.alive[i, k]:
             _draw(r, out, s.npc[i, k], a, r.npc_code[k])
-    for j in range(_WINDOW_END, len(out)):
+    for j in range(_WINDOW * _WINDOW * _CHANNELS, len(out)):
         out[j] = 0.0
     ax, ay = r.x[a], r.y[a]
     sees = s.sees[i, 0]
@@ -470,8 +481,7 @@ def observe(r: Rules, s: State, i: int, out: np.ndarray) -> None:
 # ---------------------------------------------------------------------------------------------- batches
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def step_envs(r: Rules, s: State, actions: np.ndarray, out: np.ndarray) -> None:
+def _step_envs(r: Rules, s: State, actions: np.ndarray, out: np.ndarray) -> None:
     """Every env's NPCs act (`actions` (N, K), NO_ACTION where none is chosen); each env runs to its next
     decision and is observed into its row of `out`."""
     for i in numba.prange(len(actions)):
@@ -480,25 +490,43 @@ def step_envs(r: Rules, s: State, actions: np.ndarray, out: np.ndarray) -> None:
         observe(r, s, i, out[i])
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def start_envs(
+def _start_envs(
     r: Rules,
     s: State,
     rows: np.ndarray,
-    arena: np.ndarray,
-    style: np.ndarray,
-    seed: np.ndarray,
-    spawn: np.ndarray,
+    base_seed: np.ndarray,
+    episode: np.ndarray,
+    cumulative: np.ndarray,
+    spawn_min_distance: int,
     out: np.ndarray,
 ) -> None:
-    """Begin the drawn episodes (`agents.envs.roles.draw_episodes`) in envs `rows`, run them to their first
+    """Begin the next episode in envs `rows` (drawn by `agents.envs.roles.draw_episode` from each env's
+    `base_seed` and `episode` number, with the style distribution `cumulative`), run them to their first
     decision and observe them into their rows of `out`. Zeroes the tallies held here (the caller zeroes
     `decisions`, the one it keeps)."""
     for j in numba.prange(len(rows)):
         i = rows[j]
-        _begin_episode(r, s, i, arena[j], style[j], seed[j], spawn[j])
+        seed, arena, style, spawn = draw_episode(
+            base_seed[i], episode[i], cumulative, r.spawn, r.spawn_distance, r.spawn_count, spawn_min_distance
+        )
+        _begin_episode(r, s, i, arena, style, seed, spawn)
         advance(r, s, i)
         observe(r, s, i, out[i])
+
+
+# Each batch loop compiled twice: over all cores, and in the calling thread. A parallel region costs a fork and
+# a join, which is more than the work below PARALLEL_MIN_ENVS envs, and far more when the machine is busy
+# (a region waits for its slowest thread); `parallel_for` picks.
+PARALLEL_MIN_ENVS = 1024
+step_envs = numba.njit(cache=True, nogil=True, parallel=True)(_step_envs)
+step_envs_serial = numba.njit(cache=True, nogil=True)(_step_envs)
+start_envs = numba.njit(cache=True, nogil=True, parallel=True)(_start_envs)
+start_envs_serial = numba.njit(cache=True, nogil=True)(_start_envs)
+
+
+def parallel_for(envs: int) -> bool:
+    """Whether a batch of `envs` envs runs on all cores."""
+    return envs >= PARALLEL_MIN_ENVS and numba.get_num_threads() > 1
 
 
 @_jit

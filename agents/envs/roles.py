@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 
 from agents.envs.arenas import ArenaBank
@@ -137,9 +138,39 @@ class Episodes:
     spawn: np.ndarray
 
 
-def episode_seed(base_seed: np.ndarray, episode: np.ndarray) -> np.ndarray:
-    base, episode = np.asarray(base_seed).astype(_U64), np.asarray(episode).astype(_U64)
-    return splitmix64(base * _U64(0xD1B54A32D192ED03) ^ episode) >> _U64(1)  # arrays wrap silently
+_jit = numba.njit(cache=True, nogil=True, _nrt=False)
+_splitmix64 = _jit(splitmix64)
+_EPISODE_SALT = 0xD1B54A32D192ED03
+_ARENA_SALT, _STYLE_SALT, _SPAWN_SALT = 1, 2, 3
+"""three independent draws per episode: arena, style, spawn"""
+
+
+@_jit
+def draw_episode(
+    base_seed,
+    episode,
+    cumulative: np.ndarray,
+    spawn: np.ndarray,
+    spawn_distance: np.ndarray,
+    spawn_count: np.ndarray,
+    spawn_min_distance: int,
+):
+    """(World seed, arena, player style, spawn cell) of an env's episode, from its seed and episode number
+    alone (uint64 both). `cumulative` is the style weights' distribution over STYLES; the spawn tables are the
+    arena bank's. The single env calls it through `draw_episodes`, the batched env's kernels directly."""
+    seed = _splitmix64((base_seed * _U64(_EPISODE_SALT)) ^ episode) >> _U64(1)
+    arena = int(_splitmix64(seed ^ _U64(_ARENA_SALT)) % _U64(len(spawn_count)))
+    u = np.float64(_splitmix64(seed ^ _U64(_STYLE_SALT)) >> _U64(11)) / 9007199254740992.0  # 2 ** 53
+    style = 0
+    while style < len(cumulative) - 1 and cumulative[style] <= u:
+        style += 1
+    eligible = 0
+    for d in spawn_distance[arena]:
+        eligible += d >= spawn_min_distance
+    if eligible == 0:  # too far for this arena: any spawn cell
+        eligible = spawn_count[arena]
+    pick = int(_splitmix64(seed ^ _U64(_SPAWN_SALT)) % _U64(eligible))
+    return seed, arena, style, spawn[arena, pick]
 
 
 def draw_episodes(
@@ -149,25 +180,32 @@ def draw_episodes(
     styles: Mapping[str, float],
     spawn_min_distance: int,
 ) -> Episodes:
-    """Arena, player style and spawn cell for each env's episode, from its seed and episode number alone."""
-    seed = episode_seed(base_seed, episode)
-    # three independent draws per episode (arena, style, spawn), hashed in one call
-    arena_bits, style_bits, spawn_bits = splitmix64(seed[:, None] ^ _DRAW_SALTS).T
-    arena = (arena_bits % _U64(len(bank.arenas))).astype(np.int64)
-    u = (style_bits >> _U64(11)).astype(np.float64) / float(1 << 53)
-    style = np.minimum(np.searchsorted(_cumulative(styles), u, side="right"), len(STYLES) - 1)
-    eligible = (bank.spawn_distance[arena] >= spawn_min_distance).sum(axis=1)
-    eligible = np.where(
-        eligible > 0, eligible, bank.spawn_count[arena]
-    )  # too far for this arena: any spawn cell
-    pick = (spawn_bits % eligible.astype(_U64)).astype(np.int64)
-    return Episodes(seed=seed, arena=arena, style=style.astype(np.int64), spawn=bank.spawn[arena, pick])
+    """`draw_episode` for each env of a batch."""
+    cumulative = style_distribution(styles)
+    draws = [
+        draw_episode(
+            _U64(b),
+            _U64(e),
+            cumulative,
+            bank.spawn,
+            bank.spawn_distance,
+            bank.spawn_count,
+            spawn_min_distance,
+        )
+        for b, e in zip(np.asarray(base_seed, _U64), np.asarray(episode, _U64), strict=True)
+    ]
+    seed, arena, style, spawn = (
+        (np.array(column) for column in zip(*draws, strict=True)) if draws else [[]] * 4
+    )
+    return Episodes(
+        seed=np.asarray(seed, _U64),
+        arena=np.asarray(arena, np.int64),
+        style=np.asarray(style, np.int64),
+        spawn=np.asarray(spawn, np.int64),
+    )
 
 
-_DRAW_SALTS = np.array([1, 2, 3], _U64)
-
-
-def _cumulative(styles: Mapping[str, float]) -> np.ndarray:
+def style_distribution(styles: Mapping[str, float]) -> np.ndarray:
     """The style weights' cumulative distribution over STYLES (validated)."""
     key = tuple(float(styles.get(name, 0.0)) for name in STYLES)
     if key not in _CUMULATIVE:
@@ -196,9 +234,7 @@ def checked_params(bank: ArenaBank, params: Mapping[str, object]) -> dict[str, o
         bad = set(styles) - set(STYLES)
         if bad:
             raise ValueError(f"styles: unknown {sorted(bad)} (expected some of {STYLES})")
-        draw_episodes(
-            bank, np.zeros(1, np.uint64), np.zeros(1, np.uint64), styles, 0
-        )  # raises on bad weights
+        style_distribution(styles)  # raises on bad weights
         out["styles"] = styles
     if "spawn_min_distance" in params:
         distance = int(params["spawn_min_distance"])  # type: ignore[call-overload]
