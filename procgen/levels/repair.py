@@ -60,7 +60,7 @@ DEFAULT_TIME_LIMIT_S = 60.0
 """wall-clock safety net only: the deterministic limits below stop a search long before it on any machine"""
 DEFAULT_DETERMINISTIC_LIMIT = 10.0
 """CP-SAT's deterministic time (its own work units, independent of the machine) for a top-down model"""
-DEFAULT_MAX_LABELS = 20_000
+DEFAULT_MAX_LABELS = 2_000
 """labels the platformer search expands before it settles for its best level and the bound it proved"""
 _INF = 10**6
 
@@ -456,8 +456,9 @@ def _solve_platformer(
         if is_playable(tiles, genre):
             return tiles, cost == lower, lower
     if lower is None and search.bound is None:
-        reason = f"more than the budget of {budget} edits" if budget >= 0 else "the endpoints are walled in"
-        raise RepairError(f"max_edit_fraction: no playable level within the bounds ({reason})")
+        if search.over_budget:
+            raise RepairError(f"max_edit_fraction: needs more than the budget of {budget} edits")
+        raise RepairError("repair: infeasible (no edits repair may make join the start to the exit)")
     # The search stopped at its label limit. Everything cheaper than its open frontier was searched, so that is
     # still a lower bound; the level comes from a greedy search and the staircase, whichever edits less.
     lower = lower if lower is not None else search.bound
@@ -532,6 +533,8 @@ class _EditSearch:
             abs(i % w - xs) + abs(i // w - ys) for i in range(n)
         ]  # tie-break only: toward the exit
         self.expanded = 0
+        self.over_budget = False
+        """a label was dropped for needing more edits than the budget"""
         self.bound: int | None = None
         """when the label limit stopped the search: the lowest estimate left open (a lower bound)"""
 
@@ -616,11 +619,16 @@ class _EditSearch:
                     continue
                 after = edits | need
                 there = labels[v]
-                if there and _holds_subset(after, there, strict=False):
+                # Only the cheap checks here: most labels pushed are never popped, and the full subset check
+                # runs when one is (above).
+                if after in there or 0 in there:
                     continue
                 estimate = self.heuristic[v]
                 g = after.bit_count()
-                if estimate >= _INF or (self.budget >= 0 and max(g, estimate) > self.budget):
+                if estimate >= _INF:
+                    continue
+                if self.budget >= 0 and max(g, estimate) > self.budget:
+                    self.over_budget = True
                     continue
                 there.add(after)
                 # f = max(g, estimate) is admissible: the edits so far all count, and the rest of the route
@@ -641,8 +649,9 @@ class _EditSearch:
 
 
 def _holds_subset(edits: int, labels: set[int], strict: bool) -> bool:
-    """Does `labels` hold a subset of `edits` (a proper one when `strict`)? Scans the labels or looks up the
-    subsets of `edits`, whichever is fewer."""
+    """Does `labels` hold a subset of `edits` (a proper one when `strict`)? Exact for few labels or few edits;
+    past that only the subsets one edit smaller are looked up, so a dominated label may survive (it costs time,
+    never a wrong answer) and the check stays O(edits) where a full one would cost 2^edits."""
     if edits in labels:
         if not strict:
             return True
@@ -651,7 +660,7 @@ def _holds_subset(edits: int, labels: set[int], strict: bool) -> bool:
     if 0 in labels:
         return edits != 0
     k = edits.bit_count()
-    if len(labels) <= 1 << k:
+    if k > 3 and len(labels) <= 16:
         return any(other & edits == other and other != edits for other in labels)
     bits = []
     rest = edits
@@ -659,7 +668,9 @@ def _holds_subset(edits: int, labels: set[int], strict: bool) -> bool:
         bit = rest & -rest
         bits.append(bit)
         rest ^= bit
-    return any(sum(combo) in labels for r in range(1, k) for combo in itertools.combinations(bits, r))
+    if k <= 5:
+        return any(sum(c) in labels for r in range(1, k) for c in itertools.combinations(bits, r))
+    return any(edits ^ bit in labels for bit in bits)
 
 
 def _charge_distances(
