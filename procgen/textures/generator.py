@@ -21,6 +21,7 @@ EXEMPLAR_DIR = Path(__file__).resolve().parent.parent / "data" / "textures"
 THEMES = ("stone_floor", "brick_wall", "lava", "water", "grass_dirt", "wood")
 MIN_SIZE, MAX_SIZE = 8, 2048
 MAX_BATCH = 256
+EDGES = ("quiet", "raw")
 
 
 def exemplar(theme: str) -> np.ndarray:
@@ -55,14 +56,12 @@ def periodic_resize(rgb: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 def quiet_cut(textures: np.ndarray) -> np.ndarray:
     """Each periodic (N, H, W, C) texture rolled so that its wrap falls between the most alike neighbouring
-    columns and rows.
+    columns and rows: a presentation choice, never a measure.
 
-    A periodic texture is a torus: every cut of it tiles, and any cut is as true to it as another. Where the tile
-    starts is therefore free, and a tile artist puts the edge where it is least visible. Here that is the column
-    pair (and row pair) with the smallest mean absolute difference, so the wrap is at most as different as the
-    average neighbouring pair: DESIGN.md's seam ratio is ≤ 1 sample by sample. That only holds because the
-    texture is periodic; `tests/procgen/test_textures.py` checks the periodicity itself, and the eval reports the
-    ratio at random cuts as well."""
+    A periodic texture is a torus, so where its tile starts is free, and a tile artist puts the edge where it is
+    least visible. That choice looks at the pixels, which makes the seam ratio ≤ 1 for any image whatever, a
+    photograph included (a roll cannot remove a real cut, only move it inside the tile, where the wrap measure
+    does not look). So every measure is taken on `edge="raw"` samples, where the wrap is the net's own edge."""
     values = textures.astype(np.int16)
     across_columns = np.abs(values - np.roll(values, 1, axis=2)).mean((1, 3))  # [n, x]: column x-1 against x
     across_rows = np.abs(values - np.roll(values, 1, axis=1)).mean((2, 3))
@@ -97,8 +96,16 @@ class TextureGenerator:
         )
 
     @torch.no_grad()
-    def sample_batch(self, n: int, size: int | tuple[int, int] = 256, seed: int = 0) -> np.ndarray:
-        """(n, H, W, 3) uint8 seamless textures; `size` is an int or (width, height). A seed fixes the batch."""
+    def sample_batch(
+        self, n: int, size: int | tuple[int, int] = 256, seed: int = 0, edge: str = "quiet"
+    ) -> np.ndarray:
+        """(n, H, W, 3) uint8 seamless textures; `size` is an int or (width, height). A seed fixes the batch.
+
+        `edge="quiet"` rolls each tile so its edge sits at the quietest column and row pair (`quiet_cut`, for
+        show); `edge="raw"` keeps the net's own edge, a cut that nothing chose by looking at the pixels, so it
+        is the one to measure seams on."""
+        if edge not in EDGES:
+            raise ValueError(f"edge: expected one of {EDGES}, got {edge!r}")
         if not 1 <= n <= MAX_BATCH:
             raise ValueError(f"n: expected 1..{MAX_BATCH}, got {n}")
         height, width = _size(size)
@@ -107,8 +114,9 @@ class TextureGenerator:
         noise = self.net.latent(n, rows, cols, draw)
         rgb = self.net(*(t.to(self.device) for t in noise)).float().cpu()
         rgb = periodic_resize(rgb, height, width)
-        return quiet_cut(((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy())
+        textures = ((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+        return quiet_cut(textures) if edge == "quiet" else textures
 
-    def sample(self, size: int | tuple[int, int] = 256, seed: int = 0) -> np.ndarray:
-        """One (H, W, 3) uint8 seamless texture."""
-        return self.sample_batch(1, size, seed)[0]
+    def sample(self, size: int | tuple[int, int] = 256, seed: int = 0, edge: str = "quiet") -> np.ndarray:
+        """One (H, W, 3) uint8 seamless texture (`edge` as in `sample_batch`)."""
+        return self.sample_batch(1, size, seed, edge)[0]

@@ -10,10 +10,15 @@ from typer.testing import CliRunner
 
 from demo_game.cli import app
 from procgen.metrics.textures import (
+    SEAM_GOAL,
     diversity,
     gram_distance,
+    meets_seam_goal,
     nearest_patch_distance,
+    periodic_component,
+    random_crops,
     seam_ratio,
+    seam_ratios,
     shuffled_patches,
 )
 from procgen.textures import THEMES, TextureGenerator
@@ -63,44 +68,78 @@ def generators() -> dict[str, TextureGenerator]:
     return {theme: TextureGenerator.pretrained(theme, device="cpu") for theme in THEMES}
 
 
+SEAM_SAMPLES = 64
+UNMET_WHEN_RESAMPLED = {"brick_wall", "grass_dirt", "wood"}
+"""Themes whose mean seam ratio misses SEAM_GOAL at sizes that are not a multiple of 16 (1.15 to 1.28 over 64 to
+128 samples; docs/textures.md and textures_eval.md say so). They are held to RESAMPLED_BOUND there instead."""
+RESAMPLED_BOUND = 1.5
+
+
 @pytest.mark.parametrize("size", [256, 100, (160, 96)])
-def test_every_shipped_theme_is_seamless_at_any_size(generators, size) -> None:
-    """Every sample's seam ratio is ≤ 1, and cut anywhere else the same textures still average about 1.
+def test_every_shipped_theme_is_seamless_at_random_cuts(generators, size) -> None:
+    """DESIGN.md's seam ratio at random cuts meets its goal: the mean over 64 samples is ≤ SEAM_GOAL (1.1).
 
-    The first holds because the texture is a torus (test_the_generator_is_exactly_periodic) whose tile edge the
-    sampler puts at its quietest column and row pair (`quiet_cut`). The second is the statistic that judges the
-    generator itself: a random cut of a periodic texture is one more neighbouring pair, so its ratio scatters
-    around 1 (a brick texture's pairs on and off a mortar line differ several-fold); measured means are ≤ 1.2 at
-    256 pixels and ≤ 1.5 at sizes the net is resampled to. A cut photograph scores 3 to 4."""
-    rng = np.random.default_rng(0)
+    Measured on the net's own edge (`edge="raw"`): the latent is random, so that edge is a random cut of the
+    periodic texture, and nothing chose it by looking at the pixels. A single cut is noisy (brick's mortar lines
+    make neighbouring pairs differ several-fold), hence the 64. The same check fails for a cut photograph
+    (the next test), so it can fail. At resampled sizes three themes miss the goal (UNMET_WHEN_RESAMPLED): the
+    net's edge is always a cell boundary, and theirs are rougher than the average pair once resampled."""
     for theme, gen in generators.items():
-        textures = gen.sample_batch(32, size, seed=3)
+        textures = gen.sample_batch(SEAM_SAMPLES, size, seed=3, edge="raw")
         width, height = (size, size) if isinstance(size, int) else size
-        assert textures.shape == (32, height, width, 3) and textures.dtype == np.uint8
-        ratios = np.array([seam_ratio(t) for t in textures])
-        assert ratios.max() <= 1.0, f"{theme} at {size}: seam ratios up to {ratios.max():.3f}"
-        elsewhere = np.array(
-            [seam_ratio(np.roll(t, tuple(rng.integers(0, 256, 2)), (0, 1))) for t in textures]
-        )
-        bound = 1.2 if size == 256 else 1.5
-        assert elsewhere.mean() <= bound, (
-            f"{theme} at {size}: mean seam ratio at random cuts {elsewhere.mean():.3f}"
+        assert textures.shape == (SEAM_SAMPLES, height, width, 3) and textures.dtype == np.uint8
+        goal = RESAMPLED_BOUND if size != 256 and theme in UNMET_WHEN_RESAMPLED else SEAM_GOAL
+        assert meets_seam_goal(textures, goal), (
+            f"{theme} at {size}: mean seam ratio at random cuts {seam_ratios(textures).mean():.3f} > {goal}"
         )
 
 
-def test_the_quiet_cut_only_moves_the_edge() -> None:
-    """It is a pure roll, so an image that does not tile keeps its real seam, now inside: a wood photograph's
-    cut edge still shows when the result is tiled 2x2 (its worst neighbouring pair is far above the median)."""
+@pytest.mark.parametrize("theme", ["stone_floor", "brick_wall", "grass_dirt", "wood"])
+def test_the_seam_check_fails_for_a_cut_photograph(theme) -> None:
+    """The photographs cropped at random offsets (not periodic) fail the very check the generator passes, while
+    the same photograph made exactly periodic (Moisan's periodic component) and cut at random passes: the
+    measure tells a tiling texture from a cut one. (Lava and water are flat-colour tiles, left out.)"""
+    rng = np.random.default_rng(0)
+    photo = exemplar(theme)
+    crops = random_crops(photo, 192, SEAM_SAMPLES, rng)
+    assert not meets_seam_goal(crops)
+    assert seam_ratios(crops).mean() > 1.5
+    periodic = periodic_component(photo)
+    cut = np.stack([np.roll(periodic, tuple(rng.integers(0, 256, 2)), (0, 1)) for _ in range(SEAM_SAMPLES)])
+    assert meets_seam_goal(cut)
+
+
+def test_the_quiet_cut_is_only_presentation() -> None:
+    """It is a pure roll, so it makes any image's seam ratio ≤ 1, a photograph's included, and it is never the
+    measure: an image that does not tile keeps its real seam, now inside, where tiling still shows it."""
     from procgen.textures.generator import quiet_cut
 
     photo = exemplar("wood")[:128, :128]
+    assert seam_ratio(photo) > SEAM_GOAL
     cut = quiet_cut(photo[None])[0]
+    assert seam_ratio(cut) <= 1.0  # why it cannot be the measure
     assert any(
         np.array_equal(np.roll(photo, (dy, dx), (0, 1)), cut) for dy in range(128) for dx in range(128)
     )
     tiled = np.tile(cut, (2, 2, 1)).astype(np.int16)
     columns = np.abs(np.diff(tiled, axis=1)).mean((0, 2))
     assert columns.max() > 4 * np.median(columns)
+
+
+def test_sampling_edges(generators) -> None:
+    """`edge="quiet"` (the default) is the raw texture rolled; anything else is an error."""
+    gen = generators["lava"]
+    raw, quiet = gen.sample(64, seed=4, edge="raw"), gen.sample(64, seed=4)
+    assert any(np.array_equal(np.roll(raw, (dy, dx), (0, 1)), quiet) for dy in range(64) for dx in range(64))
+    with pytest.raises(ValueError, match="edge"):
+        gen.sample(64, edge="middle")
+
+
+def test_periodic_component_tiles_and_keeps_the_detail() -> None:
+    photo = exemplar("brick_wall").astype(np.float64)
+    p = periodic_component(photo)
+    assert seam_ratio(photo) > 3 and seam_ratio(p) < 1.0
+    assert np.abs(p - photo).mean() < 16  # the smooth part it removes is small
 
 
 def test_each_theme_looks_like_its_own_exemplar_more_than_any_other(generators) -> None:
