@@ -18,6 +18,7 @@ def belief_for(kind: str) -> np.ndarray:
     return np.eye(len(TYPES))[TYPES.index(kind)]
 
 
+@pytest.mark.slow
 def test_the_model_recognises_distinct_players_on_unseen_dungeons() -> None:
     """Unnarrated runs on test dungeons: the most likely persona at the end of the run is the true one for
     most speedrunners and novices, the two most different personas."""

@@ -23,6 +23,7 @@ def sampled(request):
     return gen, codes, report
 
 
+@pytest.mark.slow
 def test_every_sample_is_playable_after_repair(sampled) -> None:
     gen, codes, report = sampled
     room = gen.genre.name == "topdown"
@@ -41,11 +42,13 @@ def test_raw_argmax_playability_is_measured_before_finishing() -> None:
     assert playable_as_generated(report.raw, wrong_doors, gen).mean() < raw.mean()
 
 
+@pytest.mark.slow
 def test_repair_edits_at_most_five_percent_of_tiles(sampled) -> None:
     _, codes, report = sampled
     assert report.edits.sum() / (N * codes[0].size) <= 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["dungeon", "platformer"])
 def test_under_one_percent_duplicates_at_each_of_five_seeds(name) -> None:
     # DESIGN.md: exact copies within a sample of 1,000; seeds 0..4 fixed in advance, each must pass on its own
@@ -65,12 +68,14 @@ def test_the_mode_redraw_is_deterministic_and_keeps_a_given_latent() -> None:
     assert np.array_equal(a[kept], plain[kept])  # only the modes were drawn again
 
 
+@pytest.mark.slow
 def test_diversity_within_20_percent_of_the_training_set(sampled) -> None:
     gen, codes, _ = sampled
     ours, train = diversity(codes), diversity(gen.corpus.originals)
     assert abs(ours - train) <= 0.2 * train, (ours, train)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 3, 4])
 def test_tile_pattern_kl_within_the_corpus_split_half_reference(sampled, k) -> None:
     """KL(P_A ‖ Q_G) / KL(P_A ‖ P_B) ≤ KL_GOAL_RATIO, like with like (docs/levels.md). 2×2 is the pattern loss's
@@ -87,6 +92,7 @@ def test_tile_pattern_kl_within_the_corpus_split_half_reference(sampled, k) -> N
     assert kl.ratio.mean() <= KL_GOAL_RATIO, (kl.generated.mean(), kl.reference.mean())
 
 
+@pytest.mark.slow
 def test_under_one_percent_broken_structures(sampled) -> None:
     gen, codes, _ = sampled
     assert broken_structures(codes, gen.genre.name).mean() < 0.01
@@ -119,6 +125,7 @@ def test_density_condition_moves_the_enemy_count() -> None:
     assert mean(many) > mean(few) + 1.0
 
 
+@pytest.mark.slow
 def test_gan_dungeons_are_playable_deterministic_and_use_generated_rooms() -> None:
     gen = LevelGenerator.pretrained("dungeon", device="cpu")
     settings = DungeonSettings(rooms=6, branches=2, locked_doors=2)

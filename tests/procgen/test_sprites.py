@@ -37,6 +37,7 @@ def test_the_shipped_generator_covers_hero_three_enemies_and_two_npc_roles(gener
     assert sum(c.startswith("npc_") for c in classes) >= 2
 
 
+@pytest.mark.slow
 def test_finished_sprites_are_clean_rgba_with_few_colours(samples) -> None:
     every = np.concatenate(list(samples.values()))
     assert every.shape == (PER_CLASS * len(samples), 32, 32, 4) and every.dtype == np.uint8
@@ -50,6 +51,7 @@ def test_finished_sprites_are_clean_rgba_with_few_colours(samples) -> None:
         assert (sprite[~opaque] == 0).all()
 
 
+@pytest.mark.slow
 def test_the_classifier_recognises_each_conditioned_class(samples) -> None:
     classifier = SpriteClassifier.pretrained()
     accuracy = {cls: classifier.accuracy(s, cls) for cls, s in samples.items()}
@@ -57,6 +59,7 @@ def test_the_classifier_recognises_each_conditioned_class(samples) -> None:
     assert min(accuracy.values()) >= 0.9, accuracy
 
 
+@pytest.mark.slow
 def test_samples_are_mostly_new_and_not_repeated(samples) -> None:
     every = np.concatenate(list(samples.values()))
     assert duplicate_share(every) < 0.05

@@ -75,6 +75,7 @@ UNMET_WHEN_RESAMPLED = {"brick_wall", "grass_dirt", "wood"}
 RESAMPLED_BOUND = 1.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [256, 100, (160, 96)])
 def test_every_shipped_theme_is_seamless_at_random_cuts(generators, size) -> None:
     """DESIGN.md's seam ratio at random cuts meets its goal: the mean over 64 samples is ≤ SEAM_GOAL (1.1).
@@ -142,6 +143,7 @@ def test_periodic_component_tiles_and_keeps_the_detail() -> None:
     assert np.abs(p - photo).mean() < 16  # the smooth part it removes is small
 
 
+@pytest.mark.slow
 def test_each_theme_looks_like_its_own_exemplar_more_than_any_other(generators) -> None:
     exemplars = {t: exemplar(t) for t in THEMES}
     for theme, gen in generators.items():
@@ -150,6 +152,7 @@ def test_each_theme_looks_like_its_own_exemplar_more_than_any_other(generators) 
         assert min(distance, key=distance.get) == theme, f"{theme}: {distance}"
 
 
+@pytest.mark.slow
 def test_samples_vary_and_do_not_copy_the_exemplar(generators) -> None:
     """Samples differ from each other at least a third as much as random crops of the exemplar do, and their
     patches are not the exemplar's own (whose nearest-patch distance is 0)."""
