@@ -93,6 +93,16 @@ def test_tile_pattern_kl_within_the_corpus_split_half_reference(sampled, k) -> N
 
 
 @pytest.mark.slow
+def test_the_kl_ratio_fails_tiles_drawn_without_their_neighbours() -> None:
+    # the measure can fail: i.i.d. tiles with the corpus's own frequencies, framed like a room, are far off
+    gen = LevelGenerator.pretrained("dungeon", device="cpu")
+    codes, freq = np.unique(gen.corpus.examples, return_counts=True)
+    noise = np.random.default_rng(0).choice(codes, size=(N, *gen.corpus.shape), p=freq / freq.sum())
+    noise[:, [0, -1], :] = noise[:, :, [0, -1]] = Semantic.WALL.code
+    kl = split_half_kl(gen.corpus.originals, 3, gen.genre.flips, noise.astype(np.uint8))
+    assert kl.ratio.mean() > 2 * KL_GOAL_RATIO
+
+
 def test_under_one_percent_broken_structures(sampled) -> None:
     gen, codes, _ = sampled
     assert broken_structures(codes, gen.genre.name).mean() < 0.01
