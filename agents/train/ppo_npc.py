@@ -292,8 +292,8 @@ def train(args: Args, command: str | None = None) -> Path:
     save_weights(out, dict(model.policy.state_dict()), card)
     plot_curve(evaluator.curve, role.value, out.with_name(f"{role.value}_curve.png"))
     trained = results["trained"]["success"]
-    scripted = results["scripted"]["success"]
-    print(f"{role.value}: test success {trained} (scripted {scripted}); policy → {onnx_path}")
+    strongest = results["strongest scripted"]["success"]
+    print(f"{role.value}: test success {trained} (strongest scripted {strongest}); policy → {onnx_path}")
     return onnx_path
 
 

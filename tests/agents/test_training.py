@@ -20,7 +20,7 @@ def test_ppo_dry_run_trains_exports_and_writes_a_card(tmp_path: Path) -> None:
     card = json.loads((folder / "companion.json").read_text())
     assert card["steps"] >= 2048 and card["onnx_parity"]["identical_fraction"] == 1.0
     assert card["command"].startswith("python -m agents.train.ppo_npc") and "--dry-run" in card["command"]
-    assert {"trained", "scripted", "random"} <= set(card["results_on_test_levels"])
+    assert {"trained", "strongest scripted", "random"} <= set(card["results_on_test_levels"])
     assert list((folder / "checkpoints").glob("step_*.safetensors"))
     assert list(folder.glob("ppo_1/events.out.tfevents.*"))  # TensorBoard
     assert (folder / "companion_curve.png").stat().st_size > 0  # the learning curve, beside the policy
