@@ -228,13 +228,18 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
             _paired_difference(r["success"], per_run["strongest scripted"][0]["success"])
             for r in per_run["trained"]
         ]
-        beats = trained.low > strongest.high
+        verdict = (
+            "beats"
+            if all(d.mean - d.half_width > 0 for d in paired)
+            else "loses to"
+            if all(d.mean + d.half_width < 0 for d in paired)
+            else "does not beat"
+        )
+        overlap = " (their IQM intervals overlap)" if trained.overlaps(strongest) else ""
         verdicts.append(
-            f"- **{role.value}**: trained {'beats' if beats else 'does not beat'} the strongest scripted baseline "
-            f"(success IQM {trained} over {trained.runs} seed{'s' if trained.runs > 1 else ''} against "
-            f"{strongest}); paired difference per seed on the same episodes: "
-            + ", ".join(str(d) for d in paired)
-            + "."
+            f"- **{role.value}**: trained {verdict} the strongest scripted baseline: success IQM {trained} over "
+            f"{trained.runs} seed{'s' if trained.runs > 1 else ''} against {strongest}{overlap}; paired "
+            "difference in success on the same episodes, per seed: " + ", ".join(str(d) for d in paired) + "."
         )
     lines = [
         "# NPC policies on unseen levels",
@@ -245,18 +250,18 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         "",
         "- `trained`: the shipped ONNX policy and its sibling seeds (agents/policies/seeds/: the same command with",
         "  another `--seed`), greedy.",
-        "- `strongest scripted`: the strongest baseline we could write with the same information (agents/baselines.py:",
-        "  the hunter waits on the exit once it has seen it and sweeps with a kept heading, the guard meets an",
-        "  intruder where their extrapolated route enters its zone, the companion walks to the nearest key wherever",
-        "  it lies and steps off beside the player); it may also remember what it saw, which the trained MLP cannot.",
-        "- `scripted`: the game's older scripted policy where it differs (chase on sight, guard the post).",
+        "- `strongest scripted`: the strongest baseline we could write with the same information (agents/baselines.py,",
+        "  which lists what was tried): the hunter waits on the exit once it has seen it and sweeps with a kept",
+        "  heading; the guard and the companion are the game's own (the companion walks to the nearest key wherever",
+        "  it lies and steps off beside the player). It may also remember what it saw, which the trained MLP cannot.",
+        "- `scripted`: the game's scripted hunter (chase on sight, else random steps), where it differs.",
         "- `q-learning`: the tabular baseline (`ludoforge train q`).",
         "",
         "## Against the strongest baseline",
         "",
         "Interquartile mean over runs (training seeds; one for a fixed policy) and 10 blocks of episodes, with",
         'stratified-bootstrap 95% CIs (rliable, 2,000 resamples, over seeds and blocks). A role "beats" the',
-        "baseline only where the intervals do not overlap.",
+        "baseline where, for every seed, the 95% CI of the paired per-episode success difference lies above 0.",
         "",
         *verdicts,
         "",
