@@ -1,9 +1,9 @@
 """`ludoforge levels eval`: every DESIGN.md measure for the GAN and its baselines, in one run, as Markdown + plots.
 
 Rows: the training set itself (its originals); random tiles (i.i.d., the training set's tile frequencies);
-WaveFunctionCollapse (overlapping model) trained on the same examples; and the GAN three times over: its argmax
-as it comes out, finished (a room frame with the conditioned doors, or a start and exit), and repaired. Beside
-them: tile-pattern KL against the corpus's split-half reference, duplicates at five seeds, and latent search
+WaveFunctionCollapse (overlapping model) trained on the same examples (rooms: batched, under the GAN's door
+conditions); and the GAN three times over: its argmax as it comes out, finished (a room frame with the
+conditioned doors, or a start and exit), and repaired. Beside them: tile-pattern KL against the corpus's split-half reference, duplicates at five seeds, and latent search
 (CMA-ES) against the best of as many random latents at equal budgets.
 """
 
@@ -27,7 +27,7 @@ from procgen.levels.generator import MODE_REDRAWS, LevelGenerator
 from procgen.levels.preview import save_levels_png
 from procgen.levels.solver import is_playable, room_playable
 from procgen.levels.structure import finish
-from procgen.levels.wfc import OverlappingWFC
+from procgen.levels.wfc import BatchedRoomWFC, OverlappingWFC
 from procgen.metrics.levels import (
     SPLITS,
     SplitHalfKL,
@@ -117,14 +117,17 @@ def baseline_rows(gen: LevelGenerator, n: int, seed: int, wfc_samples: int) -> l
         )
     )
 
-    wfc = OverlappingWFC(corpus.examples)
     t0 = time.perf_counter()
-    made = np.stack([wfc.generate(h, w, rng) for _ in range(wfc_samples)])
+    if gen.genre.name == "topdown":  # rooms: the whole batch at once, under the GAN's own door conditions
+        made = BatchedRoomWFC(corpus.examples).generate_rooms(doors[:wfc_samples], rng)
+        name = "WFC (overlapping, N=2, same doors)"
+    else:
+        wfc = OverlappingWFC(corpus.examples)
+        made = np.stack([wfc.generate(h, w, rng) for _ in range(wfc_samples)])
+        name = "WFC (overlapping, N=2)"
     per = (time.perf_counter() - t0) / wfc_samples
     made = finish(made, doors[:wfc_samples], gen.genre.name)
-    rows.append(
-        Row("WFC (overlapping, N=2)", made, float(_playable(made, gen).mean()), seconds_per_level=per)
-    )
+    rows.append(Row(name, made, float(_playable(made, gen).mean()), seconds_per_level=per))
     return rows
 
 
