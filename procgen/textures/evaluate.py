@@ -8,6 +8,7 @@ at the image's own edge, never after a roll chosen by looking at the pixels, so 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,7 @@ def report(out_dir: Path, n: int = 64, seed: int = 0, themes: tuple[str, ...] = 
     img_dir = out_dir / "img"
     img_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    load = os.getloadavg()[0]
     lines = [
         f"| theme | source | seam ratio at random cuts: mean / p90 | goal mean ≤ {SEAM_GOAL} | Gram distance | "
         "diversity | nearest patch | ms per 256² |",
@@ -167,7 +169,8 @@ def report(out_dir: Path, n: int = 64, seed: int = 0, themes: tuple[str, ...] = 
             "# Texture GAN evaluation",
             "",
             f"{n} samples per row at {EVAL_SIZE}x{EVAL_SIZE} (photo crops {CROP_SIZE}x{CROP_SIZE}), seed {seed}; "
-            f"run took {time.perf_counter() - start:.0f} s. Written by `ludoforge textures eval`.",
+            f"run took {time.perf_counter() - start:.0f} s. Written by `ludoforge textures eval`. Machine load at "
+            f"the start (1-minute load average): {load:.1f} on {os.cpu_count()} cores; the ms column moves with it.",
             "",
             "Every measure follows DESIGN.md. **Seam ratio** (the headline): mean absolute difference across the "
             "wrap seam (last column against the first, last row against the first) over the same between "
