@@ -25,6 +25,9 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	@# MiniGrid is the NPC-env baseline only; --no-deps keeps pygame-ce (it would pull in pygame).
 	$(PY) -m pip install -q --no-deps minigrid==3.2.0
+	@# EnvPool runs the same MiniGrid env batched in C++ (the equal-batch baseline; ~740 MB of its own assets).
+	$(PY) -m pip install -q -c constraints.txt envpool==1.2.5
+	$(PY) bench/bench_repair.py
 	$(PY) bench/bench_agents.py
 	$(PY) bench/bench_sim.py
 	$(PY) bench/bench_render.py

@@ -9,18 +9,17 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 NOTES = {
-    "agents": "NPC envs. Baseline: MiniGrid DoorKey-8x8, one env, random actions, through gym.make (the usual "
-    "way to run it). Ours: the batched VecEnv with its default numba backend, 4,096 envs, random actions; one step "
-    "is one NPC decision (two game ticks for the hunter, one for the companion) with its 672-float observation. "
-    "Goal: >= 150x MiniGrid's single-env steps/s. The numpy row is the same VecEnv on its numpy backend (the "
-    "reference the numba kernels are tested against). The numba step is bound by memory (it writes 11 MB of "
-    "observations per step at 4,096 envs) and moves with the host's load: over seven runs on 2026-11-23 the hunter "
-    "row read x115 to x207 (median x147); on 2026-11-24 it read x202 and x191 in two full runs, while MiniGrid "
-    "held at 8,000 to 8,500 steps/s. The PPO row is SB3 PPO end to end with the training script's own defaults (read from "
-    "agents.train.ppo_npc.Args: 128 envs, 64 steps each per rollout, batches of 2,048, 4 epochs, 128x128 policy "
-    "and value nets; 32,768 steps): DummyVecEnv over the single env (the World) against our VecEnv; goal >= 2x, "
-    "with the env under 10% of training time. Until 2026-11-24 this row ran SB3's default 64x64 nets and "
-    "128-step rollouts instead, which put the env's share at 9.5 to 10.8%.",
+    "agents": "NPC envs at equal batch. Baseline: MiniGrid DoorKey-8x8 (7x7x3 image observation), random actions, "
+    "N envs at once through EnvPool 1.2.5 (C++, num_threads=2, batch_size=N), Gymnasium SyncVectorEnv (one process) "
+    "and Gymnasium AsyncVectorEnv with 2 worker processes of N/2 envs each. Ours: the batched VecEnv (numba kernels, "
+    "its only implementation; serial below 1,024 envs, both cores from 1,024), random actions; one step is one NPC "
+    "decision with its 672-float observation, episode resets included. Per core: steps/s divided by the threads or "
+    "processes each side ran. Goals (issue 17): >= 5x EnvPool at 256 envs and >= 10x at 4,096. PufferLib's C envs "
+    "cannot be built here (their build downloads from outside); a third-party mirror of their docs quotes 1M-10M+ "
+    "steps/s on one core for its own Ocean envs, unverified here. Measured on the 2-core machine while other "
+    "sessions loaded it; EnvPool's rate moved 4x between runs. The single-env row is one World env against one "
+    "MiniGrid env. The PPO row: SB3 PPO end to end with the training script's defaults, DummyVecEnv over the "
+    "single env against our VecEnv; goal >= 2x, env under 10% of training time.",
     "sim": "Baseline: the same World with a fresh BFS for every NPC turn instead of one cached distance field per "
     "tick. The cache changes little at this NPC count: the simulation is already cheap next to rendering. Since NPCs "
     "have roles, every NPC turn also observes the paths to the keys and home (about 45,800 steps/s before, on this "
@@ -28,6 +27,12 @@ NOTES = {
     "levels": "Baseline: WaveFunctionCollapse (overlapping model, N=2) on the same corpus. Both sides frame the rooms "
     "with the same door conditions, check them with the solver and repair the unplayable ones (CP-SAT). Goals: "
     ">= 1,000 playable rooms/s batched on 2 CPU cores, <= 10 ms for one room.",
+    "repair": "Milliseconds per repaired segment (lower is better, so the ratio is ours / baseline time). Baseline: "
+    "the old platformer CP-SAT flow model under the generator's 0.5 s wall-clock limit (bench/repair_cpsat_baseline.py), "
+    "which never proved a minimum there (median 13 edits where the proven minimum is 1). Ours: the exact label search "
+    "with a work limit and no clock. The samples are the eval's own that the solver rejects. Goal: <= 50 ms median "
+    "(met); p95 176 ms over 539 segments of three seeds (unmet as a 50 ms tail). docs/repair.md has the optimality "
+    "rates and gaps.",
     "textures": "Baseline: a crop of the exemplar photograph with its margins cross-faded onto the opposite edges, "
     "the usual way to make a photo tile (a copy, not a new texture). Ours: the periodic texture GAN, one 256x256 "
     "texture per call on the CPU. Goal: <= 50 ms per texture.",
@@ -76,6 +81,17 @@ def main() -> None:
             "",
             f"One seed's whole cast (six GAN sprites, each rigged into walk sheets): median {r['cast_ms_median']:.0f} ms.",
         ]
+    per_core = [r for run in runs.values() for r in run["results"] if "per_core_ratio" in r]
+    if per_core:
+        lines += ["", "Per core (steps/s divided by the threads or processes each side ran):", ""]
+    for r in per_core:
+        goal = ""
+        if "goal_ratio" in r:
+            goal = f"; goal x{r['goal_ratio']} (on the whole-machine ratio): {'met' if r['goal_met'] else 'unmet'}"
+        lines.append(
+            f"- {r['name']}: baseline {r['baseline_per_core']:,.0f} ({r['baseline_cores']} cores), ours "
+            f"{r['ours_per_core']:,.0f} ({r['ours_cores']} cores), x{r['per_core_ratio']:.1f} per core{goal}"
+        )
     for r in (r for run in runs.values() for r in run["results"] if "env_share_ours" in r):
         lines += [
             "",
