@@ -193,6 +193,15 @@ def train(args: Args, command: str | None = None) -> Path:
         writer.add_scalar("charts/sigma", float(es.sigma), step)
         for outcome in ("won", "quit", "died"):
             writer.add_scalar(f"charts/{outcome}", outcomes.count(outcome) / len(outcomes), step)
+        # The search so far, each generation: a crashed or stopped run still leaves its thresholds.
+        progress = {
+            "generation": generation,
+            "decisions": step,
+            "cma_mean": to_params(np.asarray(es.result.xfavorite)).as_dict(),
+            "best_seen": to_params(best_x).as_dict(),
+            "best_seen_return": best_f,
+        }
+        atomic_write_text(run / "progress.json", json.dumps(progress, indent=1) + "\n")
         print(
             f"generation {generation}: {step:,} decisions, return mean {fitness.mean():.3f} "
             f"best {fitness.max():.3f}, sigma {es.sigma:.3f}, {time.time() - start:.0f} s",
