@@ -11,6 +11,7 @@ duplicates, how many needed repair), so the ratio is not read alone. Goals: >= 1
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -100,7 +101,7 @@ def quality(gen: LevelGenerator, wfc_codes) -> dict[str, Any]:
     ours = {"codes": gan, "raw_playable": report.raw_playable, "edits": report.edits}
     codes, playable, edits = wfc_codes(BATCH, np.random.default_rng(QUALITY_SEED))
     base = {"codes": codes, "raw_playable": playable, "edits": edits}
-    out: dict[str, Any] = {"quality_rooms": BATCH}
+    out: dict[str, Any] = {"quality_rooms": BATCH, "load_average_1m": os.getloadavg()[0]}
     for side, got in (("baseline", base), ("ours", ours)):
         for k in (2, 3, 4):
             out[f"kl{k}_{side}"] = tile_pattern_kl(train, got["codes"], k)
