@@ -50,6 +50,7 @@ _DELTAS = {
     Action.INTERACT: (0, 0),
 }
 MOVES: tuple[Action, ...] = (Action.UP, Action.DOWN, Action.LEFT, Action.RIGHT)  # same order as grid.STEPS
+_KEY_CODE = Semantic.KEY.code
 
 
 @dataclass(frozen=True)
@@ -135,41 +136,17 @@ class GuardPolicy:
 
 
 class FollowPolicy:
-    """Scripted companion: walks to the nearest key on the floor wherever it lies (`toward_key` is a path over
-    the whole level), carries it to the player, and otherwise keeps within two steps of the player, stepping
-    off when it stands right beside them, where the player would bump into it."""
+    """Scripted companion: picks up a key it can see in its window, otherwise keeps within two steps of the
+    player along a hazard-free path."""
 
     def act(self, observation: NpcObservation) -> Action:
         o = observation
-        if o.keys_carried == 0 and o.toward_key is not None:
+        if o.toward_key is not None and o.keys_carried == 0 and bool((o.local_tiles == _KEY_CODE).any()):
             return o.toward_key
-        if o.keys_carried > 0 and o.toward_player is not None:
-            return o.toward_player  # the hand-over happens on its own beside the player
-        if o.player_offset is None:
-            return o.toward_player if o.toward_player is not None else Action.NOOP
-        px, py = o.player_offset
-        distance = abs(px) + abs(py)
-        if distance > 2 and o.toward_player is not None:
+        near = o.player_offset is not None and abs(o.player_offset[0]) + abs(o.player_offset[1]) <= 2
+        if not near and o.toward_player is not None:
             return o.toward_player
-        if distance == 1:
-            return _step_aside(o)
         return Action.NOOP
-
-
-def _step_aside(o: NpcObservation) -> Action:
-    """A move onto a free floor cell two steps from the player (so not beside them), or stay."""
-    assert o.player_offset is not None
-    px, py = o.player_offset
-    r = OBS_RADIUS
-    for move in MOVES:
-        dx, dy = move.delta
-        code = int(o.local_tiles[r + dy, r + dx])
-        if code in _FREE_CODES and abs(px - dx) + abs(py - dy) == 2:
-            return move
-    return Action.NOOP
-
-
-_FREE_CODES = frozenset(s.code for s in (Semantic.FLOOR, Semantic.DOOR, Semantic.START, Semantic.DECORATION))
 
 
 SCRIPTED_POLICIES: dict[Role, type[Policy]] = {
