@@ -70,9 +70,9 @@ def test_onnx_matches_the_torch_policy_on_10k_observations(role: Role) -> None:
     assert seen >= 10_000 and same == seen
 
 
-# What docs/agents_eval.md publishes against the strongest scripted baseline (agents/baselines.py): the hunter
-# and the guard beat it, the companion does not (the scripted one that walks to the key does as well).
-PUBLISHED_VERDICT = {Role.HUNTER: "beats", Role.GUARD: "beats", Role.COMPANION: "ties"}
+# What docs/agents_eval.md publishes against the strongest scripted baseline (agents/baselines.py), over 600
+# episodes: no trained role beats it; each is within the paired CI of 0.
+PUBLISHED_VERDICT = {Role.HUNTER: "ties", Role.GUARD: "ties", Role.COMPANION: "ties"}
 
 
 @pytest.mark.slow
