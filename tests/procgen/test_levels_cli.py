@@ -99,7 +99,9 @@ def test_eval_writes_a_report_with_every_row(tmp_path) -> None:
         "--no-update-card",
     )
     report = (tmp_path / "levels_eval_dungeon.md").read_text()
-    for row in ("training set", "random tiles", "WFC", "GAN, no repair", "GAN + repair", "CMA-ES"):
+    from procgen.levels.evaluate import GAN_FINISHED, GAN_RAW, GAN_REPAIRED
+
+    for row in ("training set", "random tiles", "WFC", GAN_RAW, GAN_FINISHED, GAN_REPAIRED, "CMA-ES"):
         assert row in report
     assert (tmp_path / "img" / "levels_dungeon_kl.png").exists()
 
