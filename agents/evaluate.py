@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing as mp
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +20,17 @@ import numpy as np
 from agents.baselines import STRONG_POLICIES
 from agents.envs.arenas import TEST_START_LEVEL
 from agents.envs.npc_env import ENV_CLASSES, NpcEnv
+from agents.envs.players import STYLES
 from agents.envs.roles import ROLES
-from agents.policies.onnx_policy import POLICY_DIR, OnnxPolicy, policy_path
+from agents.memory import ObservationHistory
+from agents.policies.onnx_policy import OnnxPolicy, memory_variants, policy_path, sibling_seeds
 from agents.policies.q_table import greedy, load_q_table, q_table_stem
 from engine.errors import InputError
 from engine.sim.policy import SCRIPTED_POLICIES, Policy, Role
 
 MAX_EPISODES = 100_000
+SCORES = ("success", "role_metric", "return")
+"""the per-episode numbers the tables estimate"""
 Actor = Callable[[NpcEnv, np.ndarray], int]
 """(env, observation vector) → action"""
 
@@ -72,8 +79,20 @@ def random_actor(seed: int) -> Actor:
 
 
 def onnx_actor(path: str | Path) -> Actor:
+    """The ONNX policy, greedy; one with memory (agents.memory) keeps the env's recent observations and forgets
+    them when the env starts a new episode (a new World)."""
     policy = OnnxPolicy(path)
-    return lambda env, obs: int(policy.logits(obs[None])[0].argmax())
+    if policy.frames == 1:
+        return lambda env, obs: int(policy.logits(obs[None])[0].argmax())
+    history, episode = ObservationHistory(1, policy.frames), [None]
+
+    def act(env: NpcEnv, obs: np.ndarray) -> int:
+        if env.world is not episode[0]:
+            history.clear()
+            episode[0] = env.world
+        return int(policy.logits(history.push(obs[None]))[0].argmax())
+
+    return act
 
 
 def batched_test_episodes(
@@ -82,17 +101,22 @@ def batched_test_episodes(
     episodes: int,
     test_levels: int = 100,
     level_source: str = "gan",
+    frames: int = 1,
 ) -> tuple[float, float]:
-    """Greedy play on the test levels with the batched env, `act` mapping (N, OBS_SIZE) observations to
-    actions: (success rate, mean role metric). Each env plays exactly one episode, so short episodes are not
-    over-counted. Used for quick checks during training; reports use `run_episodes` on the World."""
+    """Greedy play on the test levels with the batched env, `act` mapping (N, frames * OBS_SIZE) policy inputs
+    (agents.memory; the observations themselves for `frames` 1) to actions: (success rate, mean role metric).
+    Each env plays exactly one episode, so short episodes are not over-counted. Used for quick checks during
+    training; reports use `run_episodes` on the World."""
     from agents.vector import BatchedNpcEnv
 
     env = BatchedNpcEnv(role, episodes, level_source, test_levels, TEST_START_LEVEL)
-    obs = env.reset(np.arange(episodes) + 10_000)
+    history = ObservationHistory(episodes, frames)
+    obs = history.push(env.reset(np.arange(episodes) + 10_000))
     success, metric = np.full(episodes, np.nan), np.full(episodes, np.nan)
     while np.isnan(success).any():
         obs, _, _, _, info = env.step(act(obs))
+        history.clear(info["done"])
+        obs = history.push(obs)
         done = np.flatnonzero(info["done"])
         if len(done):
             fresh = np.isnan(success[done])
@@ -111,11 +135,11 @@ def run_episodes(
     level_source: str = "gan",
 ) -> dict[str, np.ndarray]:
     """Play `episodes` episodes (the stream of `reset(seed=seed)` then `reset()`); per-episode arrays of
-    `success`, `role_metric` and `return`."""
+    `success`, `role_metric`, `return` and the player's `style`."""
     if not 1 <= episodes <= MAX_EPISODES:
         raise InputError("episodes", f"expected 1..{MAX_EPISODES}, got {episodes}")
     env = ENV_CLASSES[role](level_source=level_source, num_levels=num_levels, start_level=start_level)
-    success, metric, returns = [], [], []
+    success, metric, returns, styles = [], [], [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed) if i == 0 else env.reset()
         total, done, info = 0.0, False, {}
@@ -126,7 +150,13 @@ def run_episodes(
         success.append(info["success"])
         metric.append(info["role_metric"])
         returns.append(total)
-    return {"success": np.array(success), "role_metric": np.array(metric), "return": np.array(returns)}
+        styles.append(info["style"])
+    return {
+        "success": np.array(success),
+        "role_metric": np.array(metric),
+        "return": np.array(returns),
+        "style": np.array(styles),
+    }
 
 
 def compare(
@@ -145,7 +175,7 @@ def compare(
     out = {}
     for name, actor in actors.items():
         runs = run_episodes(role, actor, episodes, seed, num_levels=num_levels)
-        out[name] = {key: ci95(values) for key, values in runs.items()}
+        out[name] = {key: ci95(runs[key]) for key in SCORES}
     return out
 
 
@@ -173,13 +203,9 @@ Q_NOT_TRAINED = (
 )
 
 
-SEED_DIR = POLICY_DIR / "seeds"
-"""the shipped policies' sibling runs: the same command with other seeds (<role>_seed<N>.onnx + .json)"""
-
-
 def trained_policy_paths(role: Role) -> list[Path]:
     """The shipped policy, then its sibling seeds: every training run the report aggregates over."""
-    return [policy_path(role), *sorted(SEED_DIR.glob(f"{role.value}_seed*.onnx"))]
+    return [policy_path(role), *sibling_seeds(role.value)]
 
 
 def _paired_difference(a: np.ndarray, b: np.ndarray) -> Estimate:
@@ -187,12 +213,80 @@ def _paired_difference(a: np.ndarray, b: np.ndarray) -> Estimate:
     return ci95(np.asarray(a, np.float64) - np.asarray(b, np.float64))
 
 
-def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | None = None) -> None:
+def _by_style(role: Role, per_run: dict[str, list[dict[str, np.ndarray]]]) -> list[str]:
+    """Table rows: each policy's success rate against each player style (all its runs pooled; "–" for a style
+    the role does not meet)."""
+    rows = []
+    for name, runs in per_run.items():
+        cells = []
+        for style in STYLES:
+            hits = np.concatenate([r["success"][r["style"] == style] for r in runs])
+            cells.append(f"{hits.mean():.2f} ({len(hits)})" if len(hits) else "–")
+        rows.append(f"| {role.value} | {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _memory_label(variant: str) -> str:
+    """ "hunter_memory4" → "memory of 4 decisions"."""
+    return f"memory of {variant.rsplit('_memory', 1)[1]} decisions"
+
+
+def _verdict(role: Role, name: str, per_run: dict[str, list[dict[str, np.ndarray]]], iqms: dict) -> str:
+    """Whether the learned policy `name` beats the strongest baseline: for every training seed, the 95% CI of
+    the paired per-episode success difference on the same episodes lies above 0."""
+    baseline = per_run["strongest scripted"][0]["success"]
+    paired = [_paired_difference(r["success"], baseline) for r in per_run[name]]
+    verdict = (
+        "beats"
+        if all(d.mean - d.half_width > 0 for d in paired)
+        else "loses to"
+        if all(d.mean + d.half_width < 0 for d in paired)
+        else "does not beat"
+    )
+    learned, strongest = iqms[name], iqms["strongest scripted"]
+    overlap = " (their IQM intervals overlap)" if learned.overlaps(strongest) else ""
+    return (
+        f"- **{role.value}**, {name}: {verdict} the strongest scripted baseline: success IQM {learned} over "
+        f"{learned.runs} seed{'s' if learned.runs > 1 else ''} against {strongest}{overlap}; paired "
+        "difference in success on the same episodes, per seed: " + ", ".join(str(d) for d in paired) + "."
+    )
+
+
+def _jobs(role: Role, q_stem: Path) -> dict[str, list[tuple[str, str]]]:
+    """policy name → one (kind, argument) per run to play, in the report's order."""
+    jobs = {"trained": [("onnx", str(p)) for p in trained_policy_paths(role)]}
+    for name, paths in memory_variants(role).items():
+        jobs[f"trained, {_memory_label(name)}"] = [("onnx", str(p)) for p in paths]
+    jobs["strongest scripted"] = [("strongest", "")]
+    if STRONG_POLICIES[role] is not SCRIPTED_POLICIES[role]:
+        jobs["scripted"] = [("scripted", "")]
+    jobs["random"] = [("random", "0")]
+    if role is Role.HUNTER and q_stem.with_suffix(".safetensors").is_file():
+        jobs["q-learning"] = [("q", str(q_stem))]
+    return jobs
+
+
+def _play(role: Role, spec: tuple[str, str], episodes: int) -> dict[str, np.ndarray]:
+    """One run of the report: the actor `spec` names on the report's episodes (in a worker process)."""
+    kind, arg = spec
+    actor = {
+        "onnx": lambda: onnx_actor(arg),
+        "strongest": lambda: strongest_actor(role),
+        "scripted": lambda: scripted_actor(role),
+        "random": lambda: random_actor(int(arg)),
+        "q": lambda: q_actor(load_q_table(Path(arg))),
+    }[kind]()
+    return run_episodes(role, actor, episodes)
+
+
+def write_report(
+    path: str | Path, episodes: int = 200, q_table: str | Path | None = None, workers: int | None = None
+) -> None:
     """The results tables (every role: trained over every shipped seed, the strongest scripted baseline, the
     game's scripted policy, random; the hunter also against the tabular Q-learning table that `ludoforge train
     q` wrote, the shipped one unless `q_table` names another stem) with the learning curves, as Markdown.
-    Evaluation never trains: with no table the Q-learning row says how to make one."""
-    from agents.policies.onnx_policy import policy_card
+    Evaluation never trains: with no table the Q-learning row says how to make one. Runs play in `workers`
+    processes (default: one per core); the numbers do not depend on how many."""
     from agents.statistics import iqm_intervals
 
     q_stem = Path(q_table) if q_table is not None else q_table_stem(Role.HUNTER)
@@ -202,20 +296,27 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         "| role | policy | runs | success, IQM [95% CI] | role metric, IQM [95% CI] |",
         "|---|---|---|---|---|",
     ]
-    verdicts = []
-    for role in (Role.HUNTER, Role.GUARD, Role.COMPANION):
-        per_run: dict[str, list[dict[str, np.ndarray]]] = {
-            "trained": [run_episodes(role, onnx_actor(p), episodes) for p in trained_policy_paths(role)]
-        }
-        per_run["strongest scripted"] = [run_episodes(role, strongest_actor(role), episodes)]
-        if STRONG_POLICIES[role] is not SCRIPTED_POLICIES[role]:
-            per_run["scripted"] = [run_episodes(role, scripted_actor(role), episodes)]
-        per_run["random"] = [run_episodes(role, random_actor(0), episodes)]
-        if role is Role.HUNTER and q_stem.with_suffix(".safetensors").is_file():
-            per_run["q-learning"] = [run_episodes(role, q_actor(load_q_table(q_stem)), episodes)]
-            q_card = json.loads(q_stem.with_suffix(".json").read_text(encoding="utf-8"))
+    verdicts: list[str] = []
+    style_lines = ["| role | policy | " + " | ".join(STYLES) + " |", "|---|---|" + "---|" * len(STYLES)]
+    roles = (Role.HUNTER, Role.GUARD, Role.COMPANION)
+    jobs = {role: _jobs(role, q_stem) for role in roles}
+    if q_stem.with_suffix(".safetensors").is_file():
+        q_card = json.loads(q_stem.with_suffix(".json").read_text(encoding="utf-8"))
+    flat = [(role, name, spec) for role in roles for name, specs in jobs[role].items() for spec in specs]
+    workers = workers or min(len(flat), os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            roles_, specs = [role for role, _, _ in flat], [spec for _, _, spec in flat]
+            played = list(pool.map(_play, roles_, specs, [episodes] * len(flat)))
+    else:
+        played = [_play(role, spec, episodes) for role, _, spec in flat]
+    by_job = iter(played)
+    for role in roles:
+        learned = [name for name in jobs[role] if name.startswith("trained")]
+        per_run = {name: [next(by_job) for _ in specs] for name, specs in jobs[role].items()}
         # the shipped seed's own table: the first run of each policy
-        results[role] = {name: {k: ci95(v) for k, v in rs[0].items()} for name, rs in per_run.items()}
+        results[role] = {name: {k: ci95(rs[0][k]) for k in SCORES} for name, rs in per_run.items()}
+        style_lines += _by_style(role, per_run)
         stats = {
             key: iqm_intervals({name: np.stack([r[key] for r in rs]) for name, rs in per_run.items()})
             for key in ("success", "role_metric")
@@ -223,24 +324,8 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         for name in per_run:
             success, metric = stats["success"][name], stats["role_metric"][name]
             iqm_lines.append(f"| {role.value} | {name} | {success.runs} | {success} | {metric} |")
-        trained, strongest = stats["success"]["trained"], stats["success"]["strongest scripted"]
-        paired = [
-            _paired_difference(r["success"], per_run["strongest scripted"][0]["success"])
-            for r in per_run["trained"]
-        ]
-        verdict = (
-            "beats"
-            if all(d.mean - d.half_width > 0 for d in paired)
-            else "loses to"
-            if all(d.mean + d.half_width < 0 for d in paired)
-            else "does not beat"
-        )
-        overlap = " (their IQM intervals overlap)" if trained.overlaps(strongest) else ""
-        verdicts.append(
-            f"- **{role.value}**: trained {verdict} the strongest scripted baseline: success IQM {trained} over "
-            f"{trained.runs} seed{'s' if trained.runs > 1 else ''} against {strongest}{overlap}; paired "
-            "difference in success on the same episodes, per seed: " + ", ".join(str(d) for d in paired) + "."
-        )
+        for name in learned:
+            verdicts.append(_verdict(role, name, per_run, stats["success"]))
     lines = [
         "# NPC policies on unseen levels",
         "",
@@ -249,13 +334,16 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         f"GAN rooms from the test seeds ({TEST_START_LEVEL:,} up), which training never sees.",
         "",
         "- `trained`: the shipped ONNX policy and its sibling seeds (agents/policies/seeds/: the same command with",
-        "  another `--seed`), greedy.",
+        "  another `--seed`), greedy. It sees one observation per decision.",
+        "- `trained, memory of K decisions`: the same PPO with `--memory K`: its input is its last K observations",
+        "  (agents/memory.py), so it can tell a player's style from how they move. A variant beside the game's policy,",
+        "  with its own sibling seeds.",
         "- `strongest scripted`: the strongest baseline we could write with the same information (agents/baselines.py,",
-        "  which lists what was tried): the hunter waits on the exit once it has seen it and sweeps with a kept",
-        "  heading; the guard is the game's own; the companion walks to the nearest key wherever it lies and steps",
-        "  off beside the player. It may also remember what it saw, which the trained MLP cannot.",
+        "  which lists what was tried): the hunter waits on the exit once it has seen it, races a seen player there,",
+        "  sweeps with a kept heading and strikes first; the guard is the game's guard, striking first; the companion",
+        "  walks to the nearest key wherever it lies and steps off beside the player. It remembers what it saw.",
         "- `scripted`: the game's own scripted policy, where it differs (the hunter chases on sight, else takes random",
-        "  steps; the companion fetches a key only once it sees it).",
+        "  steps; the guard charges; the companion fetches a key only once it sees it).",
         "- `q-learning`: the tabular baseline (`ludoforge train q`).",
         "",
         "## Against the strongest baseline",
@@ -268,6 +356,13 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         "",
         *iqm_lines,
         "",
+        "## By player style",
+        "",
+        "Success rate against each scripted player style (episodes in brackets; every run of a policy pooled).",
+        "The style is drawn per episode and never observed: a policy can only infer it from how the player moves.",
+        "",
+        *style_lines,
+        "",
         "## The shipped seed, mean ± 95% CI (1.96 standard errors)",
         "",
         results_table(results),
@@ -279,12 +374,9 @@ def write_report(path: str | Path, episodes: int = 200, q_table: str | Path | No
         "|---|---|---|---|---|",
     ]
     for role in results:
-        for onnx in trained_policy_paths(role):
-            card = (
-                json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
-                if onnx != policy_path(role)
-                else policy_card(role)
-            )
+        variants = [trained_policy_paths(role), *memory_variants(role).values()]
+        for onnx in (path for paths in variants for path in paths):
+            card = json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
             minutes = card["train_seconds"] / 60
             lines.append(
                 f"| {role.value} | {card.get('seed', '?')} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |"

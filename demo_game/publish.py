@@ -19,7 +19,7 @@ from engine.atomic import atomic_write_bytes
 from engine.errors import LudoforgeError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_DIRS = ("agents/policies", "procgen/weights")
+PACKAGE_DIRS = ("agents/policies", "agents/policies/seeds", "procgen/weights")
 """where a card's `publish_as` may point: the folders the policy and weights loaders read"""
 EXTRA_DIRS = ("docs/img",)
 """where a card's `publish_extras` (a learning curve, say) may go"""

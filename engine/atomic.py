@@ -7,10 +7,22 @@ import os
 import tempfile
 from pathlib import Path
 
+from engine.errors import OutputError
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see either the old file or the whole new one, never a part."""
+    """Write `data` to `path` so that readers see either the old file or the whole new one, never a part. A
+    path that cannot be written raises `OutputError` naming it (an OSError too)."""
     path = Path(path)
+    try:
+        _write(path, data)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from exc
+
+
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

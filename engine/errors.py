@@ -39,6 +39,15 @@ class InputError(LudoforgeError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
+class OutputError(LudoforgeError, OSError):
+    """An output the user asked for cannot be written there (no permission, a file where a folder should be, a
+    full disk): names the path and what the system said."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: cannot write here ({message})")
+
+
 class SaveError(LudoforgeError):
     """A save file is missing, corrupt, or from a version this build cannot read."""
 

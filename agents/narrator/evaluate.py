@@ -123,11 +123,25 @@ def summarise(episodes: Sequence[Episode]) -> dict[str, Estimate]:
     }
 
 
+PPO = "ppo"
+"""the shipped PPO narrator, sampled as the game plays it; its sibling training seeds are named "ppo (seed N)"."""
+
+
+def ppo_runs() -> dict[str, Path]:
+    """The PPO narrator's training runs: the shipped one, then its sibling seeds (agents/policies/seeds/)."""
+    from agents.narrator.policy import NARRATOR_POLICY
+    from agents.policies.onnx_policy import sibling_seeds
+
+    siblings = {f"{PPO} (seed {p.stem.removeprefix('narrator_seed')})": p for p in sibling_seeds("narrator")}
+    return {PPO: NARRATOR_POLICY} | siblings
+
+
 def narrators() -> dict[str, Callable[[], Act]]:
     """Every narrator the table compares, as factories of a fresh `act` per episode: the baselines (the rules
     with the designer's thresholds and with CMA-ES's, agents/policies/narrator_rules.json) and the shipped
-    policies (PPO, ONNX, sampled as shipped and greedy; tabular Q, safetensors). Each seeded narrator counts
-    its own seeds, so a narrator's runs do not depend on which others are played, or in which process."""
+    policies (PPO, ONNX, sampled as shipped and greedy, with its sibling training seeds sampled; tabular Q,
+    safetensors). Each seeded narrator counts its own seeds, so a narrator's runs do not depend on which
+    others are played, or in which process."""
     from agents.narrator.baselines import (
         RandomNarrator,
         RuleBasedNarrator,
@@ -135,31 +149,36 @@ def narrators() -> dict[str, Callable[[], Act]]:
         TunedRuleNarrator,
     )
     from agents.narrator.policy import OnnxNarrator
-    from agents.train.q_narrator import QNarrator
+    from agents.narrator.q_table import QNarrator
 
     q = QNarrator.load()
     tuned = TunedRuleNarrator()
-    random_seeds, ppo_seeds = iter(range(1_000_000)), iter(range(1_000_000))
-    return {
+    random_seeds = iter(range(1_000_000))
+    found: dict[str, Callable[[], Act]] = {
         "silent": lambda: SilentNarrator().act,
         "random": lambda: RandomNarrator(next(random_seeds)).act,
         "rule-based (untuned)": lambda: RuleBasedNarrator().act,
         "rule-based (CMA-ES)": lambda: tuned.act,
         "q-learning": lambda: q.act,
         "ppo (greedy)": lambda: OnnxNarrator(greedy=True).act,
-        "ppo": lambda: OnnxNarrator(seed=next(ppo_seeds)).act,
     }
+    for name, path in ppo_runs().items():
+        seeds = iter(range(1_000_000))  # every run samples with the same seeds, episode by episode
+        found[name] = lambda path=path, seeds=seeds: OnnxNarrator(path, seed=next(seeds)).act
+    return found
 
 
-def iqm(runs: dict[str, Sequence[Episode]], outcome: str) -> dict:
-    """narrator → the IQM of the per-episode indicator `outcome` (won, quit, died) with its stratified-
-    bootstrap 95% CI (agents.statistics.iqm_intervals; one run per narrator, the episodes in the same
-    blocks for every narrator)."""
+def iqm(runs: dict[str, Sequence[Episode]], outcome: str, groups: dict[str, list[str]] | None = None) -> dict:
+    """name → the IQM of the per-episode indicator `outcome` (won, quit, died) with its stratified-bootstrap
+    95% CI (agents.statistics.iqm_intervals), the episodes in the same blocks for every narrator. Each
+    narrator is one run; `groups` adds rows that pool several narrators as the runs (training seeds) of one."""
     from agents.statistics import iqm_intervals
 
-    return iqm_intervals(
-        {name: np.array([[e.outcome == outcome for e in eps]], float) for name, eps in runs.items()}
-    )
+    indicator = {name: np.array([e.outcome == outcome for e in eps], float) for name, eps in runs.items()}
+    rows = {name: values[None] for name, values in indicator.items()}
+    for group, members in (groups or {}).items():
+        rows[group] = np.stack([indicator[m] for m in members])
+    return iqm_intervals(rows)
 
 
 def _play_named(name: str, episodes: int) -> list[Episode]:
@@ -187,7 +206,6 @@ def write_report(
     bar chart, as Markdown. Narrators play in `workers` processes (default: one per core, at most one per
     narrator); the numbers do not depend on how many."""
     from agents.narrator.baselines import TUNED_RULES
-    from agents.narrator.policy import NARRATOR_POLICY
 
     path = Path(path)
     plot = Path(plot) if plot else path.parent / "img" / "narrator_eval.png"
@@ -202,8 +220,13 @@ def write_report(
         runs = {name: _play_named(name, episodes) for name in names}
         arms = _personalisation(episodes)
     pooled = {name: summarise(eps) for name, eps in runs.items()}
-    iqms = {outcome: iqm(runs, outcome) for outcome in ("won", "quit")}
-    card = json.loads(NARRATOR_POLICY.with_suffix(".json").read_text(encoding="utf-8"))
+    ppo = ppo_runs()
+    all_seeds = f"{PPO}, {len(ppo)} training seeds"
+    groups = {all_seeds: list(ppo)} if len(ppo) > 1 else {}
+    iqms = {outcome: iqm(runs, outcome, groups) for outcome in ("won", "quit")}
+    cards = {
+        name: json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) for name, path in ppo.items()
+    }
     rules = json.loads(TUNED_RULES.read_text(encoding="utf-8"))
     n_types = len(HELD_OUT_TYPES)
     lines = [
@@ -227,17 +250,17 @@ def write_report(
         f"The same runs as above, as RL papers report them (Agarwal et al., 2021): each narrator's {n_runs} runs",
         "in order are cut into 10 blocks of consecutive episodes (the same blocks for every narrator; each block",
         "holds one player type), and the IQM over the blocks' completion and quit rates comes with a",
-        "stratified-bootstrap 95% CI (`agents.statistics.iqm_intervals`, 2,000 resamples). Every narrator here",
-        "has one run: the PPO and Q-learning policies were each trained with one seed, so the intervals cover",
-        "the episodes, not the variation between training seeds.",
+        "stratified-bootstrap 95% CI (`agents.statistics.iqm_intervals`, 2,000 resamples). Each row is one run,",
+        f"except `{all_seeds}`, which takes PPO's training seeds as its runs, so its interval covers the",
+        "variation between training seeds as well as the episodes. The Q-learning table is one training run.",
         "",
-        "| narrator | completion IQM [95% CI] | quit rate IQM [95% CI] |",
-        "|---|---|---|",
+        "| narrator | runs | completion IQM [95% CI] | quit rate IQM [95% CI] |",
+        "|---|---|---|---|",
     ]
-    for name in names:
+    for name in [*names, *groups]:
         won, quit = iqms["won"][name], iqms["quit"][name]
         lines.append(
-            f"| {name} | {won.value:.2f} [{won.low:.2f}, {won.high:.2f}] "
+            f"| {name} | {won.runs} | {won.value:.2f} [{won.low:.2f}, {won.high:.2f}] "
             f"| {quit.value:.2f} [{quit.low:.2f}, {quit.high:.2f}] |"
         )
     lines += ["", "## By player type", ""]
@@ -275,11 +298,16 @@ def write_report(
         "",
         "## The PPO narrator",
         "",
-        f"`{card['command']}`: {card['steps']:,} decisions, {card['train_seconds'] / 60:.1f} min on",
-        f"{card['device']}, seed {card['seed']}, {card['date']}. ONNX parity with the torch actor:",
-        f"{card['onnx_parity']['identical_fraction']:.3f} of {card['onnx_parity']['observations']} greedy actions",
-        "identical. This is one training run (one seed): issue 17 asks for at least 3 seeds per headline",
-        "policy, which is not done, so no interval in this report covers the variation between training seeds.",
+        "The same command at each training seed; the game ships the first and plays it. ONNX parity is the",
+        "fraction of greedy actions identical to the torch actor's.",
+        "",
+        "| run | command | seed | decisions | train minutes | date | ONNX parity |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {name} | `{c['command']}` | {c['seed']} | {c['steps']:,} | {c['train_seconds'] / 60:.1f} "
+            f"| {c['date']} | {c['onnx_parity']['identical_fraction']:.3f} of {c['onnx_parity']['observations']} |"
+            for name, c in cards.items()
+        ),
         "",
         "## The tuned rules",
         "",

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from agents.memory import ObservationHistory
 from agents.observation import OBS_SIZE
 from agents.policies.onnx_policy import OnnxPolicy
 
@@ -28,9 +29,10 @@ class _Actor(nn.Module):
         return self.head(self.mlp.forward_actor(self.features(obs)))
 
 
-def export_onnx(policy: Any, path: str | Path) -> Path:
-    """Write the policy's actor as ONNX: input `obs` (batch, OBS_SIZE) float32, output `logits` (batch, 5)."""
-    written = write_onnx(_Actor(policy).to("cpu").eval(), OBS_SIZE, path)
+def export_onnx(policy: Any, path: str | Path, frames: int = 1) -> Path:
+    """Write the policy's actor as ONNX: input `obs` (batch, frames * OBS_SIZE) float32 (agents.memory), output
+    `logits` (batch, 5)."""
+    written = write_onnx(_Actor(policy).to("cpu").eval(), frames * OBS_SIZE, path)
     policy.to(policy.device)
     return written
 
@@ -59,11 +61,15 @@ def write_onnx(actor: nn.Module, obs_size: int, path: str | Path) -> Path:
     return path
 
 
-def greedy_parity(policy: Any, onnx_path: str | Path, env: Any, steps: int, seed: int) -> dict[str, float]:
+def greedy_parity(
+    policy: Any, onnx_path: str | Path, env: Any, steps: int, seed: int, frames: int = 1
+) -> dict[str, float]:
     """Play the torch policy greedily in a BatchedNpcEnv for `steps` steps and compare the ONNX file's greedy
-    action on every observation met: the fraction identical (1.0 means all) and the largest logit gap."""
+    action on every input met (the last `frames` observations, agents.memory): the fraction identical (1.0
+    means all) and the largest logit gap."""
     onnx = OnnxPolicy(onnx_path)
-    obs = env.reset(np.arange(env.num_envs) + seed)
+    history = ObservationHistory(env.num_envs, frames)
+    obs = history.push(env.reset(np.arange(env.num_envs) + seed))
     seen, same, gap = 0, 0, 0.0
     actor = _Actor(policy).to("cpu").eval()
     for _ in range(steps):
@@ -73,6 +79,8 @@ def greedy_parity(policy: Any, onnx_path: str | Path, env: Any, steps: int, seed
         same += int((logits.argmax(1) == theirs.argmax(1)).sum())
         seen += len(obs)
         gap = max(gap, float(np.abs(logits - theirs).max()))
-        obs, *_ = env.step(logits.argmax(1))
+        obs, _, _, _, info = env.step(logits.argmax(1))
+        history.clear(info["done"])
+        obs = history.push(obs)
     policy.to(policy.device)
     return {"observations": seen, "identical_fraction": same / seen, "max_logit_gap": gap}

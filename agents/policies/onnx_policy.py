@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.memory import MAX_FRAMES, ObservationHistory
 from agents.observation import OBS_SIZE, encode
 from engine.errors import LudoforgeError
 from engine.sim.policy import SCRIPTED_POLICIES, Action, NpcObservation, Policy, Role
@@ -32,8 +33,36 @@ class PolicyFileError(LudoforgeError, ValueError):
         self.path = path
 
 
+SEED_DIR = POLICY_DIR / "seeds"
+"""the shipped policies' sibling runs: the same command at other training seeds (<name>_seed<N>.onnx + .json),
+which the evaluations aggregate over; the game plays the shipped seed only"""
+
+
 def policy_path(role: Role | str) -> Path:
     return POLICY_DIR / f"{Role(role).value}.onnx"
+
+
+def sibling_seeds(name: str) -> list[Path]:
+    """The sibling runs of the shipped policy `name` (a role or "narrator"), in seed order."""
+    runs = {}
+    for path in SEED_DIR.glob(f"{name}_seed*.onnx"):
+        seed = path.stem.removeprefix(f"{name}_seed")
+        if seed.isdigit():
+            runs[int(seed)] = path
+    return [runs[seed] for seed in sorted(runs)]
+
+
+def memory_variants(role: Role | str) -> dict[str, list[Path]]:
+    """The role's trained variants with memory (agents.memory), beside the shipped policy, each with its sibling
+    seeds: variant name ("hunter_memory4") → [its seed-1 run, *siblings]. The game plays the shipped policy; the
+    evaluation compares every variant with it and with the strongest baseline."""
+    role = Role(role)
+    found = sorted(POLICY_DIR.glob(f"{role.value}_memory*.onnx"))
+    return {
+        p.stem: [p, *sibling_seeds(p.stem)]
+        for p in found
+        if p.stem.removeprefix(f"{role.value}_memory").isdigit()
+    }
 
 
 def policy_card(role: Role | str) -> dict[str, Any]:
@@ -50,25 +79,39 @@ def _session(path: Path):
     options.intra_op_num_threads = 1  # one small MLP per NPC turn: threads cost more than they save
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     inputs = session.get_inputs()
-    if len(inputs) != 1 or inputs[0].shape[-1] != OBS_SIZE:
-        raise PolicyFileError(path, f"expected one input of shape (batch, {OBS_SIZE})")
+    width = inputs[0].shape[-1] if len(inputs) == 1 else None
+    if not isinstance(width, int) or width % OBS_SIZE or not 1 <= width // OBS_SIZE <= MAX_FRAMES:
+        raise PolicyFileError(
+            path,
+            f"expected one input of shape (batch, frames * {OBS_SIZE}) with 1..{MAX_FRAMES} frames, "
+            f"got {[i.shape for i in inputs]}",
+        )
     return session
 
 
 class OnnxPolicy:
-    """An engine `Policy` backed by an ONNX file: greedy over the logits."""
+    """An engine `Policy` backed by an ONNX file: greedy over the logits. A policy with memory (`frames` > 1,
+    agents.memory) keeps its NPC's recent observations; one instance serves one NPC, and a tick that does not
+    move forward means a new episode, so it forgets."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._session = _session(self.path)
         self._input = self._session.get_inputs()[0].name
+        self.frames = self._session.get_inputs()[0].shape[-1] // OBS_SIZE
+        self._history = ObservationHistory(1, self.frames)
+        self._last_tick = -1
 
     def logits(self, observations: np.ndarray) -> np.ndarray:
-        """(batch, 5) logits for (batch, OBS_SIZE) observation vectors."""
+        """(batch, 5) logits for (batch, frames * OBS_SIZE) policy inputs (agents.memory)."""
         return self._session.run(None, {self._input: np.asarray(observations, np.float32)})[0]
 
     def act(self, observation: NpcObservation) -> Action:
-        return _ACTIONS[int(self.logits(encode(observation)[None])[0].argmax())]
+        if observation.tick <= self._last_tick:
+            self._history.clear()
+        self._last_tick = observation.tick
+        stacked = self._history.push(encode(observation)[None])
+        return _ACTIONS[int(self.logits(stacked)[0].argmax())]
 
 
 def trained_policies(npc: Npc) -> Policy:

@@ -41,7 +41,7 @@ from agents.narrator.session import INTERVENTIONS, OBS_SIZE, OBSERVATION
 from agents.policies.export import write_onnx
 from engine.errors import InputError
 from procgen.core.device import select_device
-from procgen.core.training import run_facts
+from procgen.core.training import publish_target, run_facts
 from procgen.core.weights import save_weights
 
 MAX_TIMESTEPS = 20_000_000
@@ -76,6 +76,9 @@ class Args:
     eval_episodes: int = 100
     """episodes per held-out player type for the card"""
     run_dir: str = "runs/narrator"
+    publish_as: str = "auto"
+    """where `ludoforge publish` ships the run: "auto" is the shipped policy (agents/policies/narrator) for
+    seed 1 and a sibling seed (agents/policies/seeds/narrator_seed<N>, which the eval aggregates) otherwise"""
     policy_out: str | None = None
     """output stem (writes .onnx, .safetensors and .json); default <run-dir>/narrator (publish it with
     `ludoforge publish <run-dir>`)"""
@@ -294,7 +297,7 @@ def export(
     greedy = play(lambda: OnnxNarrator(onnx_path, greedy=True).act, episodes=args.eval_episodes)
     card = {
         "kind": "ludoforge.narrator_policy",
-        "publish_as": "agents/policies/narrator",
+        "publish_as": publish_target(args.publish_as, "narrator", args.seed),
         "command": command or "ludoforge train narrator",
         "seed": args.seed,
         "args": asdict(args),

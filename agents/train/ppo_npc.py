@@ -27,11 +27,12 @@ import torch
 import tyro
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.vec_env import VecMonitor
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from tqdm import tqdm
 
 from agents.envs.arenas import TEST_START_LEVEL
 from agents.evaluate import batched_test_episodes, compare, onnx_actor
+from agents.memory import MAX_FRAMES, MemoryVecEnv
 from agents.observation import OBS_SIZE, layout_table
 from agents.policies.export import export_onnx, greedy_parity
 from agents.train.curriculum import CURRICULA_DIR, CurriculumCallback, load_curriculum
@@ -39,7 +40,7 @@ from agents.vector import BatchedNpcEnv, NpcVecEnv
 from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.device import select_device
-from procgen.core.training import run_facts
+from procgen.core.training import publish_target, run_facts
 from procgen.core.weights import load_weights, save_weights
 
 MAX_STEPS = 50_000_000
@@ -65,6 +66,9 @@ class Args:
     gae_lambda: float = 0.95
     clip_range: float = 0.2
     ent_coef: float = 0.01
+    memory: int = 1
+    """decisions the policy sees at once (agents.memory): 1 is the shipped policy's single observation; K > 1
+    trains a variant with memory, `<role>_memory<K>`, that can infer the player's style from how they move"""
     net: tuple[int, ...] = (128, 128)
     """hidden layer sizes of the policy and value MLPs"""
     level_source: str = "gan"
@@ -83,6 +87,9 @@ class Args:
     card_episodes: int = 200
     """episodes per policy for the card's comparison with the scripted baseline and random"""
     run_dir: str = "runs/npc"
+    publish_as: str = "auto"
+    """where `ludoforge publish` ships the run: "auto" is the shipped policy (agents/policies/<role>) for
+    seed 1 and a sibling seed (agents/policies/seeds/<role>_seed<N>, which the eval aggregates) otherwise"""
     policy_out: str | None = None
     """output stem (writes .onnx, .safetensors and .json); default <run-dir>/<role>/<role> (publish it with
     `ludoforge publish <run-dir>/<role>`)"""
@@ -122,6 +129,7 @@ class TestLevelEval(BaseCallback):
             a.eval_episodes,
             a.test_levels,
             a.level_source,
+            frames=a.memory,
         )
         point = {"steps": self.num_timesteps, "test_success": success, "test_metric": metric}
         point["train_success"] = float(np.mean(self.model.ep_success_buffer or [np.nan]))
@@ -197,21 +205,25 @@ def train(args: Args, command: str | None = None) -> Path:
     root = args.run_dir
     if args.dry_run and root == Args.run_dir:
         root = tempfile.mkdtemp(prefix="ludoforge-dry-run-")
-    run_dir = Path(root) / role.value
+    if not 1 <= args.memory <= MAX_FRAMES:
+        raise InputError("memory", f"expected 1..{MAX_FRAMES} decisions, got {args.memory}")
+    name = role.value if args.memory == 1 else f"{role.value}_memory{args.memory}"
+    run_dir = Path(root) / name
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
-    out = Path(args.policy_out) if args.policy_out and not args.dry_run else run_dir / role.value
+    out = Path(args.policy_out) if args.policy_out and not args.dry_run else run_dir / name
     command = command or "python -m agents.train.ppo_npc " + shlex.join(sys.argv[1:])
 
-    env = VecMonitor(
-        NpcVecEnv(
-            role,
-            args.num_envs,
-            level_source=args.level_source,
-            num_levels=args.num_levels,
-            start_level=args.start_level,
-        )
+    vec_env: VecEnv = NpcVecEnv(
+        role,
+        args.num_envs,
+        level_source=args.level_source,
+        num_levels=args.num_levels,
+        start_level=args.start_level,
     )
+    if args.memory > 1:
+        vec_env = MemoryVecEnv(vec_env, args.memory)
+    env = VecMonitor(vec_env)
     env.seed(args.seed)
     device = select_device(args.device)
     model = PPO(
@@ -237,9 +249,7 @@ def train(args: Args, command: str | None = None) -> Path:
     card: dict = {
         "kind": "ludoforge.npc_policy",
         "role": role.value,
-        "publish_as": f"agents/policies/{role.value}",
-        # The learning curve of a published policy is the one docs/agents_eval.md shows.
-        "publish_extras": {f"{role.value}_curve.png": f"docs/img/npc_{role.value}_curve.png"},
+        "publish_as": publish_target(args.publish_as, name, args.seed),
         "command": command,
         "seed": args.seed,
         "args": asdict(args),
@@ -248,10 +258,24 @@ def train(args: Args, command: str | None = None) -> Path:
             "train_levels": [args.start_level, args.start_level + args.num_levels - 1],
             "test_levels": [TEST_START_LEVEL, TEST_START_LEVEL + args.test_levels - 1],
         },
-        "config": {"net": list(args.net), "obs_size": OBS_SIZE, "n_actions": 5, "policy": "sb3 MlpPolicy"},
-        "observation": {"size": OBS_SIZE, "layout": layout_table()},
+        "config": {
+            "net": list(args.net),
+            "obs_size": OBS_SIZE * args.memory,
+            "memory": args.memory,
+            "n_actions": 5,
+            "policy": "sb3 MlpPolicy",
+        },
+        "observation": {
+            "size": OBS_SIZE,
+            "frames": args.memory,
+            "stacking": "the last `frames` observations, oldest first, zeros before the episode (agents/memory.py)",
+            "layout": layout_table(),
+        },
         "actions": ["stay", "up", "down", "left", "right"],
     }
+    if card["publish_as"] == f"agents/policies/{role.value}":
+        # The learning curve of the shipped policy is the one docs/agents_eval.md shows.
+        card["publish_extras"] = {f"{role.value}_curve.png": f"docs/img/npc_{role.value}_curve.png"}
     callbacks: list[BaseCallback] = [
         Progress(args.total_steps, args.checkpoint_every, run_dir / "checkpoints", card)
     ]
@@ -268,9 +292,9 @@ def train(args: Args, command: str | None = None) -> Path:
     model.learn(args.total_steps, callback=CallbackList(callbacks), tb_log_name="ppo")
     seconds = time.perf_counter() - start
 
-    onnx_path = export_onnx(model.policy, out.with_suffix(".onnx"))
+    onnx_path = export_onnx(model.policy, out.with_suffix(".onnx"), frames=args.memory)
     probe = BatchedNpcEnv(role, 256, args.level_source, args.test_levels, TEST_START_LEVEL)
-    parity = greedy_parity(model.policy, onnx_path, probe, steps=40, seed=args.seed)
+    parity = greedy_parity(model.policy, onnx_path, probe, steps=40, seed=args.seed, frames=args.memory)
     results = compare(role, onnx_actor(onnx_path), args.card_episodes, seed=0, num_levels=args.test_levels)
     card |= (
         {
@@ -290,7 +314,7 @@ def train(args: Args, command: str | None = None) -> Path:
     # The torch policy's tensors ship beside the ONNX file (the card is their JSON), so the parity test can
     # hold one to the other.
     save_weights(out, dict(model.policy.state_dict()), card)
-    plot_curve(evaluator.curve, role.value, out.with_name(f"{role.value}_curve.png"))
+    plot_curve(evaluator.curve, name, out.with_name(f"{role.value}_curve.png"))
     trained = results["trained"]["success"]
     strongest = results["strongest scripted"]["success"]
     print(f"{role.value}: test success {trained} (strongest scripted {strongest}); policy → {onnx_path}")

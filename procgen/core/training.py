@@ -47,3 +47,16 @@ def run_facts(train_seconds: float | None, device: torch.device | str | None = N
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
         "date": dt.date.today().isoformat(),
     }
+
+
+SHIPPED_SEED = 1
+"""the training seed of every shipped policy; runs at other seeds ship beside it as its siblings"""
+
+
+def publish_target(publish_as: str, name: str, seed: int) -> str:
+    """The card's `publish_as`: `publish_as` itself unless it is "auto", which means the shipped artefact
+    (agents/policies/<name>) for the shipped seed and a sibling (agents/policies/seeds/<name>_seed<N>, which the
+    evaluations aggregate over) for any other seed."""
+    if publish_as != "auto":
+        return publish_as
+    return f"agents/policies/{name}" if seed == SHIPPED_SEED else f"agents/policies/seeds/{name}_seed{seed}"

@@ -139,8 +139,12 @@ def eval_(
         int, typer.Option(min=1, max=1000, help="Targets for the control table.")
     ] = 30,
     update_card: Annotated[
-        bool, typer.Option(help="Record the headline numbers on the weights card.")
-    ] = True,
+        bool,
+        typer.Option(
+            help="Also record the headline numbers on the weights card: an explicit step, since for the shipped "
+            "weights that card is in the package."
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a generator against the training set, random tiles and WFC; write docs/levels_eval_<name>.md."""
     from procgen.levels.evaluate import evaluate

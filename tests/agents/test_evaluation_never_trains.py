@@ -46,7 +46,8 @@ def _quick_episodes(monkeypatch) -> list[str]:
 
     def run_episodes(role, actor, episodes=200, *args, **kwargs):
         played.append(f"{role.value}:{getattr(actor, '__qualname__', actor)}")
-        return {k: rng.random(episodes) for k in ("success", "role_metric", "return")}
+        scores = {k: rng.random(episodes) for k in ("success", "role_metric", "return")}
+        return scores | {"style": np.resize(np.array(["runner", "evader"]), episodes)}
 
     monkeypatch.setattr(agents.evaluate, "run_episodes", run_episodes)
     return played
@@ -56,7 +57,7 @@ def test_the_report_says_when_no_q_table_was_trained(tmp_path: Path, monkeypatch
     from agents.evaluate import Q_NOT_TRAINED, write_report
 
     played = _quick_episodes(monkeypatch)
-    write_report(tmp_path / "report.md", episodes=10, q_table=tmp_path / "no_table")
+    write_report(tmp_path / "report.md", episodes=10, q_table=tmp_path / "no_table", workers=1)
     text = (tmp_path / "report.md").read_text()
     assert Q_NOT_TRAINED in text and "| hunter | q-learning |" not in text
     assert played and not [p for p in played if "q_actor" in p]
@@ -72,7 +73,7 @@ def test_the_report_plays_the_table_it_is_given(tmp_path: Path, monkeypatch) -> 
         {"q": torch.zeros(N_STATES, N_ACTIONS, dtype=torch.float64)},
         card | {"train_seconds": 6.0},
     )
-    write_report(tmp_path / "report.md", episodes=10, q_table=tmp_path / "hunter_q")
+    write_report(tmp_path / "report.md", episodes=10, q_table=tmp_path / "hunter_q", workers=1)
     text = (tmp_path / "report.md").read_text()
     assert "| hunter | q-learning |" in text and Q_NOT_TRAINED not in text
     assert "| hunter (q-learning) |" in text and "| 4,096 |" in text  # its card, in the training table

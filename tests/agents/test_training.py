@@ -74,9 +74,9 @@ def test_bad_curricula_name_the_field(tmp_path: Path, text: str, field: str) -> 
 def test_narrator_trainers_dry_run_end_to_end(tmp_path: Path) -> None:
     """PPO (cleanrl-style), tabular Q and the player model: each script runs whole, in seconds."""
     from agents.narrator.policy import OnnxNarrator
+    from agents.narrator.q_table import QNarrator
     from agents.train.fit_player_model import main as fit_main
     from agents.train.ppo_narrator import main as narrator_main
-    from agents.train.q_narrator import QNarrator
     from agents.train.q_narrator import main as q_narrator_main
 
     narrator_main(["--dry-run", "--run-dir", str(tmp_path / "ppo")])

@@ -97,3 +97,18 @@ def test_project_errors_are_all_typed() -> None:
         assert issubclass(cls, LudoforgeError), cls
     for cls in (ArenaError, GrammarError, PolicyFileError, CurriculumError, CorpusError):
         assert issubclass(cls, ValueError), cls  # callers that catch ValueError keep working
+
+
+def test_an_output_path_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:
+    """A file where the output's folder should be: the user's mistake, named, not a traceback."""
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    result = subprocess.run(
+        [sys.executable, "-m", "demo_game", "levels", "sample", "--out", str(blocker / "level.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "cannot write here" in result.stderr, result.stderr
+    assert str(blocker) in result.stderr and "Traceback" not in result.stderr
