@@ -35,7 +35,8 @@ SHUFFLE_PATCH = 32
 RESAMPLED_SIZES = (
     100,
     (160, 96),
-)  # not multiples of 16: the net makes the next multiple, resampled on the torus
+)  # sizes other than the 256² headline: 100² is made at 112² and resampled on the torus; 160x96 is a torus of
+# only 10x6 cells
 
 
 @dataclass
@@ -198,9 +199,10 @@ def report(out_dir: Path, n: int = 64, seed: int = 0, themes: tuple[str, ...] = 
             "",
             *lines,
             "",
-            f"The GAN's seam ratio at random cuts at sizes the net is resampled to ({n} samples each, goal mean "
-            f"≤ {SEAM_GOAL}). The net's edge is always one of its cell boundaries, and for some themes those are "
-            "rougher than the average pair once resampled:",
+            f"The GAN's seam ratio at random cuts at other sizes ({n} samples each, goal mean ≤ {SEAM_GOAL}): "
+            "100² is made at 112² and resampled on the torus, 160x96 is a torus of only 10x6 cells. The net's "
+            "edge is always one of its cell boundaries, and for some themes those are rougher than the average "
+            "pair at these sizes:",
             "",
             *resampled,
             "",
