@@ -374,13 +374,16 @@ def write_report(
         "|---|---|---|---|---|",
     ]
     for role in results:
-        variants = [trained_policy_paths(role), *memory_variants(role).values()]
-        for onnx in (path for paths in variants for path in paths):
-            card = json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
-            minutes = card["train_seconds"] / 60
-            lines.append(
-                f"| {role.value} | {card.get('seed', '?')} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |"
-            )
+        variants = {role.value: trained_policy_paths(role)} | {
+            f"{role.value}, {_memory_label(name)}": paths for name, paths in memory_variants(role).items()
+        }
+        for label, paths in variants.items():
+            for onnx in paths:
+                card = json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
+                minutes = card["train_seconds"] / 60
+                lines.append(
+                    f"| {label} | {card.get('seed', '?')} | {card['steps']:,} | {minutes:.1f} | `{card['command']}` |"
+                )
     if q_card is not None:
         steps, minutes = q_card["args"]["total_steps"], q_card["train_seconds"] / 60
         lines.append(

@@ -53,15 +53,22 @@ def iqm_intervals(
     from rliable import metrics
 
     scores = {name: block_scores(values) for name, values in per_episode.items()}
-    with warnings.catch_warnings():  # arch warns that rliable still passes a RandomState
-        warnings.simplefilter("ignore", FutureWarning)
-        points, cis = rly.get_interval_estimates(
-            scores,
-            lambda s: np.array([metrics.aggregate_iqm(s)]),
-            reps=reps,
-            task_bootstrap=True,
-            random_state=np.random.RandomState(seed),  # the same report every time it is written
-        )
+    # rliable's stratified bootstrap draws its resamples from numpy's global generator whatever random_state
+    # says, so seed that (and put it back after): the same intervals every time, in any process.
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():  # arch warns that rliable still passes a RandomState
+            warnings.simplefilter("ignore", FutureWarning)
+            points, cis = rly.get_interval_estimates(
+                scores,
+                lambda s: np.array([metrics.aggregate_iqm(s)]),
+                reps=reps,
+                task_bootstrap=True,
+                random_state=np.random.RandomState(seed),
+            )
+    finally:
+        np.random.set_state(saved)
     return {
         name: Interval(
             value=float(points[name][0]),

@@ -9,8 +9,9 @@ seeds; the greedy policy is then played on the two held-out types and unseen dun
 (`tensorboard --logdir runs/narrator`) gets charts/* (episode return, length, won, quit, died) and losses/*.
 Everything goes under --run-dir (runs/narrator/), never into the package: the logs and the result,
 narrator.onnx, its tensors (narrator.safetensors) and its card (narrator.json: command, seed, args, data,
-observation layout, held-out results sampled as shipped and greedy, ONNX parity, date). `ludoforge publish
-runs/narrator` ships it as agents/policies/narrator.*, which the game's narrator loads.
+observation layout, held-out results sampled as shipped and greedy, ONNX parity, date); another `--seed N`
+writes narrator_seedN.* instead. `ludoforge publish runs/narrator` ships seed 1 as agents/policies/narrator.*,
+which the game's narrator loads, and other seeds beside it in agents/policies/seeds/.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from agents.narrator.session import INTERVENTIONS, OBS_SIZE, OBSERVATION
 from agents.policies.export import write_onnx
 from engine.errors import InputError
 from procgen.core.device import select_device
-from procgen.core.training import publish_target, run_facts
+from procgen.core.training import SHIPPED_SEED, publish_target, run_facts
 from procgen.core.weights import save_weights
 
 MAX_TIMESTEPS = 20_000_000
@@ -155,7 +156,9 @@ def train(args: Args, command: str | None = None) -> Path:
         "hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in asdict(args).items())
     )
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
-    out = Path(args.policy_out) if args.policy_out and not args.dry_run else Path(root) / "narrator"
+    # Seeds other than the shipped one write their own stem, so they never overwrite it.
+    stem = "narrator" if args.seed == SHIPPED_SEED else f"narrator_seed{args.seed}"
+    out = Path(args.policy_out) if args.policy_out and not args.dry_run else Path(root) / stem
 
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)

@@ -4,7 +4,8 @@
     ludoforge train npc --role guard --total-steps 3000000
     ludoforge train npc --role hunter --dry-run       # the whole pipeline in seconds, into a temporary folder
 
-Everything goes under --run-dir/<role>/ (runs/npc/hunter/), never into the package: TensorBoard logs
+Everything goes under --run-dir/<role>/ (runs/npc/hunter/; runs/npc/hunter_seed2/ for `--seed 2`, and
+hunter_memory4/ for `--memory 4`), never into the package: TensorBoard logs
 (`tensorboard --logdir runs/npc`: PPO's losses, training success by curriculum lesson, and success and the role
 metric on unseen test levels every `--eval-every` steps), checkpoints (the policy's tensors as safetensors), the
 learning curve (<role>_curve.png) and the result, <role>.onnx plus <role>.safetensors and <role>.json (the card:
@@ -40,7 +41,7 @@ from agents.vector import BatchedNpcEnv, NpcVecEnv
 from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.device import select_device
-from procgen.core.training import publish_target, run_facts
+from procgen.core.training import SHIPPED_SEED, publish_target, run_facts
 from procgen.core.weights import load_weights, save_weights
 
 MAX_STEPS = 50_000_000
@@ -208,7 +209,8 @@ def train(args: Args, command: str | None = None) -> Path:
     if not 1 <= args.memory <= MAX_FRAMES:
         raise InputError("memory", f"expected 1..{MAX_FRAMES} decisions, got {args.memory}")
     name = role.value if args.memory == 1 else f"{role.value}_memory{args.memory}"
-    run_dir = Path(root) / name
+    # One folder per run: seeds other than the shipped one get their own, so they never overwrite it.
+    run_dir = Path(root) / (name if args.seed == SHIPPED_SEED else f"{name}_seed{args.seed}")
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
     out = Path(args.policy_out) if args.policy_out and not args.dry_run else run_dir / name

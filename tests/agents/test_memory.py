@@ -73,7 +73,7 @@ def test_the_memory_vecenv_stacks_each_episode_on_its_own() -> None:
 def memory_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("runs")
     ppo_main(["--role", "hunter", "--memory", "3", "--seed", "2", "--dry-run", "--run-dir", str(run)])
-    return run / "hunter_memory3"
+    return run / "hunter_memory3_seed2"  # a seed other than the shipped one gets its own folder
 
 
 def test_a_memory_variant_trains_exports_and_ships_beside_the_policy_as_a_sibling_seed(
@@ -81,7 +81,7 @@ def test_a_memory_variant_trains_exports_and_ships_beside_the_policy_as_a_siblin
 ) -> None:
     card = json.loads((memory_run / "hunter_memory3.json").read_text())
     assert card["config"]["obs_size"] == 3 * OBS_SIZE and card["observation"]["frames"] == 3
-    assert card["onnx_parity"]["identical_fraction"] == 1.0  # the parity check stacks as training did
+    assert card["onnx_parity"]["identical_fraction"] == 1.0  # the ONNX file acts as torch on stacked inputs
     # seed 2 of a variant is a sibling seed of that variant, never the game's policy, and takes no curve
     assert card["publish_as"] == "agents/policies/seeds/hunter_memory3_seed2" and "publish_extras" not in card
     destinations = {str(step.dest.relative_to(REPO_ROOT)) for step in plan(memory_run)}
@@ -89,19 +89,43 @@ def test_a_memory_variant_trains_exports_and_ships_beside_the_policy_as_a_siblin
     assert OnnxPolicy(memory_run / "hunter_memory3.onnx").frames == 3
 
 
-def test_a_memory_policy_plays_the_world_and_forgets_between_episodes(memory_run: Path) -> None:
+def test_a_memory_policy_plays_the_world_and_forgets_between_episodes(memory_run: Path, monkeypatch) -> None:
+    """Every input the evaluation's actor gives the policy is the current episode's own frames: at each
+    episode's first decision, everything before the current observation is zeros."""
+    import agents.evaluate
+
+    inputs: list[np.ndarray] = []
+
+    class Recording(OnnxPolicy):
+        def logits(self, observations: np.ndarray) -> np.ndarray:
+            inputs.append(np.array(observations))
+            return super().logits(observations)
+
+    monkeypatch.setattr(agents.evaluate, "OnnxPolicy", Recording)
     path = memory_run / "hunter_memory3.onnx"
-    first = run_episodes(Role.HUNTER, onnx_actor(path), 6, seed=11)
-    again = run_episodes(Role.HUNTER, onnx_actor(path), 6, seed=11)
-    assert (first["success"] == again["success"]).all() and (first["return"] == again["return"]).all()
-    # The game's policy object keeps its NPC's history and drops it when a new World starts at tick 0.
     env = HunterEnv()
+    act = onnx_actor(path)
+    first_inputs = []
+    for seed in (3, 4, 5):
+        obs, _ = env.reset(seed=seed)
+        done, step = False, 0
+        while not done:
+            action = act(env, obs)
+            if step == 0:
+                first_inputs.append(inputs[-1].reshape(3, OBS_SIZE))
+            obs, _, terminated, truncated, _ = env.step(action)
+            done, step = terminated or truncated, step + 1
+    assert len(first_inputs) == 3 and all((frames[:-1] == 0).all() for frames in first_inputs)
+    assert any((frames[-1] != 0).any() for frames in first_inputs)
+    # The game's policy object keeps its NPC's history and drops it when a new World starts at tick 0.
     policy = OnnxPolicy(path)
     for seed in (3, 3):
         env.reset(seed=seed)
         assert env.world is not None
         policy.act(env.world.observe(env.agent))
         assert (policy._history.buffer[0, :-1] == 0).all()  # a first decision: nothing remembered
+    plays = run_episodes(Role.HUNTER, onnx_actor(path), 4, seed=11)
+    assert set(plays) >= {"success", "return", "style"} and len(plays["success"]) == 4
 
 
 def test_bad_frame_counts_and_inputs_are_refused_by_name(tmp_path: Path) -> None:
