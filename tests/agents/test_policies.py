@@ -72,45 +72,40 @@ def test_onnx_matches_the_torch_policy_on_10k_observations(role: Role) -> None:
 
 
 # What docs/agents_eval.md publishes against the strongest scripted baseline (agents/baselines.py), over 600
-# episodes, for the shipped policy (seed 1) of each role and of each variant with memory.
-PUBLISHED_VERDICT = {Role.HUNTER: "ties", Role.GUARD: "ties", Role.COMPANION: "ties"}
-PUBLISHED_MEMORY_VERDICT = {"hunter_memory4": "ties"}
-
-
-def _check_verdict(role: Role, path, verdict: str) -> None:
-    """A paired comparison on the same 200 unseen episodes (seed 123, not the report's seed 0): the 95% CI of
-    the per-episode success difference must lie above 0 where the docs say "beats", below it where they say
-    "loses", and contain 0 where they say "ties"."""
-    from agents.evaluate import onnx_actor, run_episodes, strongest_actor
-
-    trained = run_episodes(role, onnx_actor(path), 200, seed=123)["success"]
-    strong = run_episodes(role, strongest_actor(role), 200, seed=123)["success"]
-    diff = trained.astype(float) - strong.astype(float)
-    half = 1.96 * diff.std(ddof=1) / np.sqrt(200)
-    low, high = diff.mean() - half, diff.mean() + half
-    facts = (role, trained.mean(), strong.mean(), low, high)
-    if verdict == "beats":
-        assert low > 0, facts
-    elif verdict == "loses":
-        assert high < 0, facts
-    else:
-        assert low <= 0 <= high, facts
+# episodes and every training seed: "beats" where every seed's paired 95% CI lies above 0, "loses" where every
+# one lies below, "does not beat" otherwise.
+PUBLISHED_VERDICT = {
+    "hunter": "does not beat",
+    "hunter_memory4": "does not beat",
+    "guard": "does not beat",
+    "companion": "does not beat",
+}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("role", TRAINED_ROLES)
-def test_trained_policy_against_the_strongest_scripted_baseline(role: Role) -> None:
-    _check_verdict(role, policy_path(role), PUBLISHED_VERDICT[role])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("variant", sorted(PUBLISHED_MEMORY_VERDICT))
-def test_memory_variant_against_the_strongest_scripted_baseline(variant: str) -> None:
+@pytest.mark.parametrize("name", sorted(PUBLISHED_VERDICT))
+def test_trained_policies_against_the_strongest_scripted_baseline(name: str) -> None:
+    """The same verdict on 200 other unseen episodes (seed 123, not the report's seed 0), seed by seed over
+    every training run of the policy, as the report decides it."""
+    from agents.evaluate import onnx_actor, run_episodes, strongest_actor, trained_policy_paths
     from agents.policies.onnx_policy import memory_variants
 
-    role = Role(variant.split("_memory")[0])
-    (path, *_) = memory_variants(role)[variant]
-    _check_verdict(role, path, PUBLISHED_MEMORY_VERDICT[variant])
+    role = Role(name.split("_memory")[0])
+    paths = trained_policy_paths(role) if name == role.value else memory_variants(role)[name]
+    strong = run_episodes(role, strongest_actor(role), 200, seed=123)["success"].astype(float)
+    intervals = []
+    for path in paths:
+        diff = run_episodes(role, onnx_actor(path), 200, seed=123)["success"].astype(float) - strong
+        half = 1.96 * diff.std(ddof=1) / np.sqrt(len(diff))
+        intervals.append((diff.mean() - half, diff.mean() + half))
+    verdict = (
+        "beats"
+        if all(low > 0 for low, _ in intervals)
+        else "loses"
+        if all(high < 0 for _, high in intervals)
+        else "does not beat"
+    )
+    assert len(paths) >= 3 and verdict == PUBLISHED_VERDICT[name], intervals
 
 
 def test_a_broken_policy_file_is_named(tmp_path) -> None:
