@@ -53,22 +53,26 @@ def iqm_intervals(
     from rliable import metrics
 
     scores = {name: block_scores(values) for name, values in per_episode.items()}
-    # rliable's stratified bootstrap draws its resamples from numpy's global generator whatever random_state
-    # says, so seed that (and put it back after): the same intervals every time, in any process.
-    saved = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        with warnings.catch_warnings():  # arch warns that rliable still passes a RandomState
-            warnings.simplefilter("ignore", FutureWarning)
-            points, cis = rly.get_interval_estimates(
-                scores,
-                lambda s: np.array([metrics.aggregate_iqm(s)]),
-                reps=reps,
-                task_bootstrap=True,
-                random_state=np.random.RandomState(seed),
-            )
-    finally:
-        np.random.set_state(saved)
+    points, cis = {}, {}
+    for name, score in scores.items():
+        # rliable's stratified bootstrap draws its resamples from numpy's global generator whatever
+        # random_state says, so seed that, per row (a row's interval must not depend on the rows before it),
+        # and put it back after: the same intervals every time, in any process.
+        saved = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            with warnings.catch_warnings():  # arch warns that rliable still passes a RandomState
+                warnings.simplefilter("ignore", FutureWarning)
+                point, ci = rly.get_interval_estimates(
+                    {name: score},
+                    lambda s: np.array([metrics.aggregate_iqm(s)]),
+                    reps=reps,
+                    task_bootstrap=True,
+                    random_state=np.random.RandomState(seed),
+                )
+        finally:
+            np.random.set_state(saved)
+        points[name], cis[name] = point[name], ci[name]
     return {
         name: Interval(
             value=float(points[name][0]),

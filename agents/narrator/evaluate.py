@@ -263,6 +263,7 @@ def write_report(
             f"| {name} | {won.runs} | {won.value:.2f} [{won.low:.2f}, {won.high:.2f}] "
             f"| {quit.value:.2f} [{quit.low:.2f}, {quit.high:.2f}] |"
         )
+    lines += _paired_lines(runs, list(ppo), "rule-based (CMA-ES)")
     lines += ["", "## By player type", ""]
     lines += ["| type | narrator | completion | quit rate | death rate |", "|---|---|---|---|---|"]
     for kind in HELD_OUT_TYPES:
@@ -325,6 +326,31 @@ def write_report(
     ]
     _plot(pooled, plot)
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _paired_lines(runs: dict[str, Sequence[Episode]], learned: list[str], baseline: str) -> list[str]:
+    """Each PPO seed against the tuned rules on the same runs: the per-episode difference in completion and in
+    quits, mean ± 95% CI (the criterion the NPC report uses)."""
+    lines = [
+        "",
+        "## Against the tuned rules, paired",
+        "",
+        "Every run is played by each narrator on the same dungeon, player and seeds, so each PPO seed is compared",
+        f"with `{baseline}` run by run: the mean per-run difference (PPO minus the rules) with its 95% CI. A seed",
+        "does better where the whole interval is on its side of 0.",
+        "",
+        "| PPO run | completion difference | quit rate difference |",
+        "|---|---|---|",
+    ]
+    base = runs[baseline]
+    for name in learned:
+        cells = []
+        for outcome in ("won", "quit"):
+            mine = np.array([e.outcome == outcome for e in runs[name]], float)
+            theirs = np.array([e.outcome == outcome for e in base], float)
+            cells.append(str(ci95(mine - theirs)))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _cell(est: Estimate, metric: str) -> str:

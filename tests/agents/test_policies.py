@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from agents.observation import OBS_SIZE, observation_bounds
 from agents.policies import OnnxPolicy, policy_card, policy_path
 from agents.policies.onnx_policy import TRAINED_ROLES, PolicyFileError
+from agents.train.ppo_narrator import Args as NarratorArgs
+from agents.train.ppo_npc import Args as NpcArgs
 from agents.vector import BatchedNpcEnv
 from engine.sim.policy import Role
 from procgen.core.weights import load_weights
@@ -75,6 +78,8 @@ def test_onnx_matches_the_torch_policy_on_10k_observations(role: Role) -> None:
 # episodes and every training seed: "beats" where every seed's paired 95% CI lies above 0, "loses" where every
 # one lies below, "does not beat" otherwise.
 PUBLISHED_VERDICT = {
+    # On the report's own 600 episodes every hunter seed is below the baseline ("loses to"); on these other 600
+    # each is within noise, so what is published as holding is "does not beat".
     "hunter": "does not beat",
     "hunter_memory4": "does not beat",
     "guard": "does not beat",
@@ -85,17 +90,18 @@ PUBLISHED_VERDICT = {
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PUBLISHED_VERDICT))
 def test_trained_policies_against_the_strongest_scripted_baseline(name: str) -> None:
-    """The same verdict on 200 other unseen episodes (seed 123, not the report's seed 0), seed by seed over
-    every training run of the policy, as the report decides it."""
+    """The same verdict on as many other unseen episodes (600 at seed 123, not the report's seed 0), seed by
+    seed over every training run of the policy, as the report decides it."""
     from agents.evaluate import onnx_actor, run_episodes, strongest_actor, trained_policy_paths
     from agents.policies.onnx_policy import memory_variants
 
     role = Role(name.split("_memory")[0])
     paths = trained_policy_paths(role) if name == role.value else memory_variants(role)[name]
-    strong = run_episodes(role, strongest_actor(role), 200, seed=123)["success"].astype(float)
+    episodes = 600
+    strong = run_episodes(role, strongest_actor(role), episodes, seed=123)["success"].astype(float)
     intervals = []
     for path in paths:
-        diff = run_episodes(role, onnx_actor(path), 200, seed=123)["success"].astype(float) - strong
+        diff = run_episodes(role, onnx_actor(path), episodes, seed=123)["success"].astype(float) - strong
         half = 1.96 * diff.std(ddof=1) / np.sqrt(len(diff))
         intervals.append((diff.mean() - half, diff.mean() + half))
     verdict = (
@@ -162,7 +168,9 @@ def test_each_headline_policy_ships_three_training_seeds_of_one_command(name: st
     assert len(runs) >= 3, runs
     cards = [_card(p) for p in runs]
     assert [c["seed"] for c in cards] == sorted({c["seed"] for c in cards}) and cards[0]["seed"] == 1
-    settings = [{k: v for k, v in c["args"].items() if k not in _RUN_ONLY_ARGS} for c in cards]
+    # A setting a card lacks is the trainer's default: the run predates the option (hunter seed 2 and --memory).
+    defaults = asdict(NarratorArgs() if name == "narrator" else NpcArgs())
+    settings = [{k: v for k, v in (defaults | c["args"]).items() if k not in _RUN_ONLY_ARGS} for c in cards]
     assert all(s == settings[0] for s in settings), "sibling seeds must train what the shipped run trained"
     for path, card in zip(runs, cards, strict=True):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == card["onnx_sha256"], path

@@ -22,3 +22,6 @@ def test_intervals_do_not_depend_on_the_global_random_state_and_leave_it_alone()
     for interval in answers[0].values():
         assert interval.low <= interval.value <= interval.high
     assert answers[0]["a"].runs == 3 and answers[0]["b"].episodes == 200
+    # a row's interval does not depend on which rows come before it
+    alone = iqm_intervals({"b": scores["b"].astype(float)}, reps=300)
+    assert alone["b"] == answers[0]["b"]
