@@ -42,7 +42,7 @@ from agents.narrator.session import INTERVENTIONS, OBS_SIZE, OBSERVATION
 from agents.policies.export import write_onnx
 from engine.errors import InputError
 from procgen.core.device import select_device
-from procgen.core.training import SHIPPED_SEED, publish_target, run_facts
+from procgen.core.training import publish_target, run_facts, seeded_name
 from procgen.core.weights import save_weights
 
 MAX_TIMESTEPS = 20_000_000
@@ -157,8 +157,11 @@ def train(args: Args, command: str | None = None) -> Path:
     )
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
     # Seeds other than the shipped one write their own stem, so they never overwrite it.
-    stem = "narrator" if args.seed == SHIPPED_SEED else f"narrator_seed{args.seed}"
-    out = Path(args.policy_out) if args.policy_out and not args.dry_run else Path(root) / stem
+    out = (
+        Path(args.policy_out)
+        if args.policy_out and not args.dry_run
+        else Path(root) / seeded_name("narrator", args.seed)
+    )
 
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)

@@ -41,7 +41,7 @@ from agents.vector import BatchedNpcEnv, NpcVecEnv
 from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.device import select_device
-from procgen.core.training import SHIPPED_SEED, publish_target, run_facts
+from procgen.core.training import publish_target, run_facts, seeded_name
 from procgen.core.weights import load_weights, save_weights
 
 MAX_STEPS = 50_000_000
@@ -210,7 +210,7 @@ def train(args: Args, command: str | None = None) -> Path:
         raise InputError("memory", f"expected 1..{MAX_FRAMES} decisions, got {args.memory}")
     name = role.value if args.memory == 1 else f"{role.value}_memory{args.memory}"
     # One folder per run: seeds other than the shipped one get their own, so they never overwrite it.
-    run_dir = Path(root) / (name if args.seed == SHIPPED_SEED else f"{name}_seed{args.seed}")
+    run_dir = Path(root) / seeded_name(name, args.seed)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
     out = Path(args.policy_out) if args.policy_out and not args.dry_run else run_dir / name

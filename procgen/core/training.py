@@ -53,10 +53,17 @@ SHIPPED_SEED = 1
 """the training seed of every shipped policy; runs at other seeds ship beside it as its siblings"""
 
 
+def seeded_name(name: str, seed: int) -> str:
+    """A run's name: `name` for the shipped seed, `<name>_seed<N>` for a sibling (its run folder or file stem,
+    and where it publishes)."""
+    return name if seed == SHIPPED_SEED else f"{name}_seed{seed}"
+
+
 def publish_target(publish_as: str, name: str, seed: int) -> str:
     """The card's `publish_as`: `publish_as` itself unless it is "auto", which means the shipped artefact
     (agents/policies/<name>) for the shipped seed and a sibling (agents/policies/seeds/<name>_seed<N>, which the
     evaluations aggregate over) for any other seed."""
     if publish_as != "auto":
         return publish_as
-    return f"agents/policies/{name}" if seed == SHIPPED_SEED else f"agents/policies/seeds/{name}_seed{seed}"
+    folder = "agents/policies" if seed == SHIPPED_SEED else "agents/policies/seeds"
+    return f"{folder}/{seeded_name(name, seed)}"
