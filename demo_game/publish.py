@@ -25,6 +25,9 @@ EXTRA_DIRS = ("docs/img",)
 """where a card's `publish_extras` (a learning curve, say) may go"""
 FILE_HASHES = {".safetensors": "weights_sha256", ".onnx": "onnx_sha256"}
 """an artefact's file suffix → the card field holding its sha256"""
+ONNX_ONLY_DIRS = ("agents/policies/seeds",)
+"""where only the policy ships: a sibling seed is played (its ONNX) to aggregate over training seeds, never
+trained on, so its tensors (twice the ONNX's size: the value net and all) stay in its run, hashed on its card"""
 
 
 class PublishError(LudoforgeError, ValueError):
@@ -132,7 +135,10 @@ def plan(run: str | Path, root: str | Path = REPO_ROOT) -> list[Step]:
     steps: list[Step] = []
     for card_path, card in _cards(run):
         dest_stem = _destination(card_path, "publish_as", card["publish_as"], PACKAGE_DIRS, root)
+        onnx_only = str(PurePosixPath(card["publish_as"]).parent) in ONNX_ONLY_DIRS
         for path in _check_files(card_path, card):
+            if onnx_only and path.suffix != ".onnx":
+                continue
             steps.append(_step(path, dest_stem.with_suffix(path.suffix), path.read_bytes()))
         extras = card.get("publish_extras", {})
         if not isinstance(extras, dict):

@@ -210,6 +210,23 @@ def test_publish_replaces_a_different_shipped_file_only_when_forced(tmp_path: Pa
     assert load_weights(root / "procgen/weights/levels_mine")[0]["w"].tolist() == [2.0, 2.0, 2.0]
 
 
+def test_a_sibling_seed_ships_its_policy_and_card_but_not_its_training_tensors(tmp_path: Path) -> None:
+    """A sibling seed is only played (the eval aggregates its ONNX), so its tensors stay in the run."""
+    run = _run(tmp_path / "run", publish_as="agents/policies/seeds/hunter_seed2")
+    card = json.loads((run / "generator.json").read_text())
+    (run / "generator.onnx").write_bytes(b"an exported policy")
+    digest = hashlib.sha256(b"an exported policy").hexdigest()
+    (run / "generator.json").write_text(json.dumps(card | {"onnx_sha256": digest}))
+    root = tmp_path / "package"
+    steps = publish(run, root)
+    assert {str(s.dest.relative_to(root)) for s in steps} == {
+        "agents/policies/seeds/hunter_seed2.onnx",
+        "agents/policies/seeds/hunter_seed2.json",
+    }
+    shipped = json.loads((root / "agents/policies/seeds/hunter_seed2.json").read_text())
+    assert shipped["weights_sha256"] == card["weights_sha256"]  # the card still names the run's tensors
+
+
 @pytest.mark.parametrize("target", ["engine/sim/levels_mine", "../outside", "procgen/weights/", "/tmp/x"])
 def test_publish_only_writes_into_the_package_folders(tmp_path: Path, target: str) -> None:
     with pytest.raises(PublishError, match="publish_as"):
