@@ -20,14 +20,18 @@ class LevelValidationError(LudoforgeError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-class LevelFormatError(LudoforgeError, ValueError):
-    """A level file cannot be read: names the file, the field inside it, and what was expected."""
+class FileFormatError(LudoforgeError, ValueError):
+    """A file from outside cannot be read: names the file, the field inside it, and what was expected."""
 
     def __init__(self, path: str | Path | None, field: str, message: str) -> None:
         self.path = None if path is None else Path(path)
         self.field = field
         where = "<memory>" if path is None else str(path)
         super().__init__(f"{where}: {field}: {message}")
+
+
+class LevelFormatError(FileFormatError):
+    """A level file (or a tileset it names) cannot be read."""
 
 
 class InputError(LudoforgeError, ValueError):

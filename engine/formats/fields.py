@@ -7,10 +7,9 @@ from typing import Any, TypeVar
 
 from engine.errors import LevelFormatError, LevelValidationError
 from engine.level import Level
+from engine.outside import parse_json, read_outside_text
 
 T = TypeVar("T")
-# Bounds what a reader will load at all; a 1024x1024 level in our JSON is about 4 MB.
-MAX_FILE_BYTES = 64 * 1024 * 1024
 
 _TYPE_NAMES = {int: "an integer", str: "a string", list: "a list", dict: "an object", bool: "a boolean"}
 
@@ -48,18 +47,12 @@ class FieldReader:
             raise self.error(e.field, str(e).split(": ", 1)[1]) from None
 
 
-def read_bounded(path: str | Path, mode: str = "text") -> Any:
-    """Read a file whole, refusing ones larger than MAX_FILE_BYTES and naming missing ones."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise LevelFormatError(path, "file", "does not exist") from None
-    if size > MAX_FILE_BYTES:
-        raise LevelFormatError(path, "file", f"is {size} bytes; the limit is {MAX_FILE_BYTES}")
-    if mode == "bytes":
-        return path.read_bytes()
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise LevelFormatError(path, "file", f"is not UTF-8 text ({e.reason} at byte {e.start})") from None
+def read_bounded(path: str | Path, within: str | Path | None = None) -> str:
+    """A level file's text, by the one rule for outside data (engine.outside): a regular file, bounded, UTF-8,
+    and with `within` inside that folder."""
+    return read_outside_text(path, within=within, error=LevelFormatError)
+
+
+def load_json(text: str, path: str | Path | None) -> Any:
+    """`engine.outside.parse_json`, raising LevelFormatError."""
+    return parse_json(text, path, error=LevelFormatError)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.atomic import atomic_write_text
-from engine.formats.fields import FieldReader, read_bounded
+from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.level import MAX_LEVEL_SIDE, Legend, Level, LevelMeta, Spawn, TileDef, parse_semantic
 
 FORMAT_NAME = "ludoforge.level"
@@ -124,11 +124,4 @@ def write_json(level: Level, path: str | Path) -> None:
 
 
 def read_json(path: str | Path) -> Level:
-    text = read_bounded(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FieldReader(path).error(
-            "file", f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-        ) from None
-    return level_from_dict(data, path)
+    return level_from_dict(load_json(read_bounded(path), path), path)

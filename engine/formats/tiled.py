@@ -8,11 +8,9 @@ image of flat semantic colours. TMX is parsed into the TMJ shape, so one functio
 from __future__ import annotations
 
 import base64
-import gzip
 import io
 import json
 import xml.etree.ElementTree as ET
-import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +18,21 @@ import numpy as np
 from PIL import Image
 
 from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.formats.fields import FieldReader, read_bounded
+from engine.errors import LevelFormatError
+from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.formats.png_preview import SEMANTIC_COLOURS
+from engine.formats.tiled_schema import (
+    GID_FLAGS,
+    MAX_TILE_ID,
+    ObjectGroup,
+    Property,
+    TiledMap,
+    TileLayer,
+    TilesetTiles,
+    validated,
+)
 from engine.level import DEFAULT_CHARS, Legend, Level, LevelMeta, Spawn, TileDef, parse_semantic
+from engine.outside import decompress
 
 TILE_PX = 16
 TILED_VERSION = "1.8.2"
@@ -30,7 +40,6 @@ MAP_FORMAT_VERSION = "1.8"
 TILE_LAYER = "tiles"
 SPAWN_LAYER = "spawns"
 META_PREFIX = "ludoforge."
-_GID_MASK = 0x0FFFFFFF  # the top bits of a gid are Tiled's flip/rotate flags
 
 TilesetMode = Literal["embedded", "external"]
 
@@ -254,7 +263,7 @@ def _map_to_xml(m: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------------- reading
 
 
-def _xml_root(path: Path, text: str, r: FieldReader) -> ET.Element:
+def _xml_root(text: str, r: FieldReader) -> ET.Element:
     try:
         return ET.fromstring(text)
     except ET.ParseError as e:
@@ -271,9 +280,10 @@ def _props_from_xml(el: ET.Element) -> list[dict[str, Any]]:
     ]
 
 
-def _int_attrs(
+def _number_attrs(
     el: ET.Element, keys: tuple[str, ...], r: FieldReader, where: str, floats: tuple[str, ...] = ()
 ) -> dict[str, Any]:
+    """The attributes `keys` of `el` as numbers (integers, or floats for `floats`): the schema bounds them."""
     out: dict[str, Any] = {}
     for k in keys:
         v = el.get(k)
@@ -283,57 +293,58 @@ def _int_attrs(
             # Object geometry may be fractional in Tiled; map sizes and ids are integers.
             out[k] = float(v) if k in floats else int(v)
         except ValueError:
-            raise r.error(f"{where}.{k}", f"expected an integer, got {v!r}") from None
+            expected = "a number" if k in floats else "an integer"
+            raise r.error(f"{where}.{k}", f"expected {expected}, got {v[:40]!r}") from None
     return out
 
 
-def _tileset_from_xml(el: ET.Element, r: FieldReader) -> dict[str, Any]:
-    ts: dict[str, Any] = _int_attrs(
-        el, ("firstgid", "tilewidth", "tileheight", "tilecount", "columns"), r, "tileset"
-    )
+def _tileset_from_xml(el: ET.Element, r: FieldReader, where: str) -> dict[str, Any]:
+    ts: dict[str, Any] = _number_attrs(el, ("firstgid", "tilewidth", "tileheight"), r, where)
     if el.get("source"):
         ts["source"] = el.get("source")
         return ts
     ts["tiles"] = [
-        {"id": int(t.get("id", "-1")), "properties": _props_from_xml(t)} for t in el.findall("tile")
+        {**_number_attrs(t, ("id",), r, f"{where}.tiles[{i}]"), "properties": _props_from_xml(t)}
+        for i, t in enumerate(el.findall("tile"))
     ]
     return ts
 
 
 def _tmx_to_dict(root: ET.Element, r: FieldReader) -> dict[str, Any]:
+    """A TMX document in the TMJ shape, for the one schema (engine.formats.tiled_schema)."""
     if root.tag != "map":
         raise r.error("map", f"expected a <map> root element, got <{root.tag}>")
-    m: dict[str, Any] = _int_attrs(root, ("width", "height", "tilewidth", "tileheight"), r, "map")
+    m: dict[str, Any] = _number_attrs(root, ("width", "height", "tilewidth", "tileheight"), r, "map")
+    m["infinite"] = root.get("infinite", "0") == "1"
     m["properties"] = _props_from_xml(root)
-    m["tilesets"] = [_tileset_from_xml(ts, r) for ts in root.findall("tileset")]
+    m["tilesets"] = [
+        _tileset_from_xml(ts, r, f"tilesets[{i}]") for i, ts in enumerate(root.findall("tileset"))
+    ]
     layers: list[dict[str, Any]] = []
     for el in root:
+        where = f"layers[{len(layers)}]"
         if el.tag == "layer":
             data_el = el.find("data")
             layer: dict[str, Any] = {"type": "tilelayer", "name": el.get("name", "")}
-            layer.update(_int_attrs(el, ("width", "height"), r, f"layer {layer['name']!r}"))
             if data_el is None:
-                raise r.error(f"layer {layer['name']!r}.data", "is missing")
+                raise r.error(f"{where}.data", "is missing")
             enc = data_el.get("encoding")
             text = (data_el.text or "").strip()
             if enc == "csv":
                 try:
                     layer["data"] = [int(v) for v in text.replace("\n", "").split(",") if v.strip()]
                 except ValueError:
-                    raise r.error(
-                        f"layer {layer['name']!r}.data", "expected comma-separated integers"
-                    ) from None
+                    raise r.error(f"{where}.data", "expected comma-separated integers") from None
             elif enc == "base64":
                 layer.update(data=text, encoding="base64", compression=data_el.get("compression", ""))
             else:
-                layer["data"] = [int(t.get("gid", "0")) for t in data_el.findall("tile")]
+                gids = [_number_attrs(t, ("gid",), r, f"{where}.data") for t in data_el.findall("tile")]
+                layer["data"] = [g.get("gid", 0) for g in gids]
             layers.append(layer)
         elif el.tag == "objectgroup":
             objects = []
-            for o in el.findall("object"):
-                obj = _int_attrs(
-                    o, ("id", "x", "y", "width", "height"), r, "object", floats=("x", "y", "width", "height")
-                )
+            for i, o in enumerate(el.findall("object")):
+                obj = _number_attrs(o, ("x", "y"), r, f"{where}.objects[{i}]", floats=("x", "y"))
                 obj["type"] = o.get("type") or o.get("class") or ""
                 obj["properties"] = _props_from_xml(o)
                 objects.append(obj)
@@ -342,58 +353,72 @@ def _tmx_to_dict(root: ET.Element, r: FieldReader) -> dict[str, Any]:
     return m
 
 
-def _decode_layer_data(layer: dict[str, Any], r: FieldReader, field: str) -> list[int]:
-    data = layer.get("data")
-    if isinstance(data, list):
-        return data
-    if not isinstance(data, str) or layer.get("encoding") != "base64":
-        raise r.error(field, "expected a list of gids or base64 data")
+def _layer_gids(layer: TileLayer, cells: int, r: FieldReader, field: str) -> np.ndarray:
+    """The layer's gids (int64), exactly `cells` of them; base64 data is decoded and decompressed only up to
+    the bytes that many cells take."""
+    if isinstance(layer.data, list):
+        if len(layer.data) != cells:
+            raise r.error(field, f"has {len(layer.data)} cells; expected width*height = {cells}")
+        return np.array(layer.data, dtype=np.int64)
+    if layer.encoding != "base64":
+        raise r.error(field, "expected a list of gids, or base64 data with encoding 'base64'")
+    if (
+        len(layer.data) > 8 * cells + 1024
+    ):  # base64 of 4 bytes a cell, with room for a compressor's worst case
+        raise r.error(field, f"is {len(layer.data):,} characters, more than {cells:,} cells need")
     try:
-        raw = base64.b64decode(data.strip())
-        compression = layer.get("compression") or ""
-        if compression == "zlib":
-            raw = zlib.decompress(raw)
-        elif compression == "gzip":
-            raw = gzip.decompress(raw)
-        elif compression:
-            raise r.error(
-                f"{field}.compression", f"{compression!r} is not supported (expected zlib, gzip or none)"
-            )
-    except (ValueError, zlib.error, OSError) as e:
+        raw = base64.b64decode(layer.data.strip(), validate=True)
+    except ValueError as e:
         raise r.error(field, f"could not decode base64 tile data: {e}") from None
-    return np.frombuffer(raw, dtype="<u4").astype(np.int64).tolist()
+    if layer.compression:
+        raw = decompress(raw, layer.compression, 4 * cells, r.path, field, LevelFormatError)
+    if len(raw) != 4 * cells:
+        raise r.error(field, f"holds {len(raw) // 4} cells; expected width*height = {cells}")
+    return np.frombuffer(raw, dtype="<u4").astype(np.int64)
 
 
-def _typed_value(p: dict[str, Any], r: FieldReader, field: str) -> str | int | float | bool:
-    kind, value = p.get("type", "string"), p.get("value")
+def _typed_value(p: Property, r: FieldReader, field: str) -> str | int | float | bool:
+    kind, value = p.type, p.value
     try:
         if kind == "bool":
             return value if isinstance(value, bool) else str(value).lower() == "true"
         if kind == "int":
-            return int(value)
+            if isinstance(value, float | bool):
+                raise ValueError(value)
+            number = int(value)  # type: ignore[arg-type]
+            if abs(number) >= 2**63:
+                raise ValueError(value)
+            return number
         if kind == "float":
-            return float(value)
-    except (TypeError, ValueError):
-        raise r.error(field, f"expected a {kind}, got {value!r}") from None
-    return str(value)
+            number = float(value)  # type: ignore[arg-type]
+            if not np.isfinite(number):
+                raise ValueError(value)
+            return number
+    except (TypeError, ValueError, OverflowError):
+        raise r.error(field, f"expected a {kind} (finite, 64-bit), got {str(value)[:40]!r}") from None
+    return "" if value is None else str(value)
 
 
-def _load_external_tileset(source: str, base_dir: Path, r: FieldReader) -> dict[str, Any]:
-    ts_path = (base_dir / source).resolve()
+def _load_external_tileset(source: str, base_dir: Path, r: FieldReader, field: str) -> TilesetTiles:
+    """A tileset file the map names, which must sit in or under the map's folder."""
+    ts_path = base_dir / source
     tr = FieldReader(ts_path)
-    text = read_bounded(ts_path)
-    if ts_path.suffix.lower() == ".tsx":
-        return _tileset_from_xml(_xml_root(ts_path, text, tr), tr)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise tr.error("file", f"is not valid JSON: {e.msg} at line {e.lineno}") from None
+        text = read_bounded(ts_path, within=base_dir)
+    except LevelFormatError as e:
+        raise r.error(f"{field}.source", f"{source!r}: {str(e).split(': ', 2)[-1]}") from None
+    if ts_path.suffix.lower() == ".tsx":
+        root = _xml_root(text, tr)
+        if root.tag != "tileset":
+            raise tr.error("tileset", f"expected a <tileset> root element, got <{root.tag}>")
+        return validated(TilesetTiles, _tileset_from_xml(root, tr, "tileset"), ts_path)
+    return validated(TilesetTiles, load_json(text, ts_path), ts_path)
 
 
-def _legend_from_tileset(ts: dict[str, Any], r: FieldReader) -> Legend:
+def _legend_from_tileset(ts: TilesetTiles, r: FieldReader) -> Legend:
     entries: list[tuple[int, Any, str | None, str]] = []
-    for i, tile in enumerate(ts.get("tiles", [])):
-        props = {p.get("name"): p.get("value") for p in tile.get("properties", [])}
+    for i, tile in enumerate(ts.tiles):
+        props = {p.name: p.value for p in tile.properties}
         if "semantic" not in props:
             continue
         field = f"tilesets[0].tiles[{i}].properties.semantic"
@@ -402,7 +427,7 @@ def _legend_from_tileset(ts: dict[str, Any], r: FieldReader) -> Legend:
         except ValueError as e:
             raise r.error(field, str(e).split(": ", 1)[1]) from None
         char = str(props["char"]) if "char" in props else None
-        entries.append((int(tile.get("id", -1)), semantic, char, str(props.get("name", semantic.value))))
+        entries.append((tile.id, semantic, char, str(props.get("name", semantic.value))))
     if not entries:
         raise r.error(
             "tilesets", "no tileset tile has a 'semantic' property; give each used tile one in Tiled"
@@ -416,65 +441,65 @@ def _legend_from_tileset(ts: dict[str, Any], r: FieldReader) -> Legend:
             char = DEFAULT_CHARS[semantic] if DEFAULT_CHARS[semantic] not in used else next(spare)
             used.add(char)
         defs.append(TileDef(tile_id, semantic, char, name))
-    return Legend(tuple(defs))
+    try:
+        return Legend(tuple(defs))
+    except ValueError as e:
+        raise r.error("tilesets[0].tiles", str(e)) from None
 
 
-def _level_from_map(m: Any, path: Path, r: FieldReader) -> Level:
-    width = r.get(m, "width", int, "width")
-    height = r.get(m, "height", int, "height")
-    tw = r.get(m, "tilewidth", int, "tilewidth")
-    th = r.get(m, "tileheight", int, "tileheight")
-    tilesets = r.get(m, "tilesets", list, "tilesets")
-    if not tilesets:
-        raise r.error("tilesets", "is empty; expected one tileset whose tiles carry 'semantic' properties")
-    ts_entry = tilesets[0]
-    firstgid = r.get(ts_entry, "firstgid", int, "tilesets[0].firstgid")
-    ts = _load_external_tileset(ts_entry["source"], path.parent, r) if "source" in ts_entry else ts_entry
-    legend = _legend_from_tileset(ts, r)
-
-    layers = r.get(m, "layers", list, "layers")
-    tile_layers = [layer for layer in layers if isinstance(layer, dict) and layer.get("type") == "tilelayer"]
-    named = [layer for layer in tile_layers if layer.get("name") == TILE_LAYER]
-    if named:
-        tile_layer = named[0]
-    elif len(tile_layers) == 1:
-        tile_layer = tile_layers[0]
-    else:
-        found = [layer.get("name") for layer in tile_layers]
-        raise r.error("layers", f"no tile layer named {TILE_LAYER!r} (tile layers found: {found})")
+def _tile_ids(m: TiledMap, layer: TileLayer, r: FieldReader) -> np.ndarray:
+    """The map's tiles as the first tileset's ids, (height, width) uint8: flip flags masked off, and every
+    gid within the first tileset's range (the gids from its firstgid up to the next tileset's)."""
     field = f"layers[{TILE_LAYER!r}].data"
-    gids = np.array(_decode_layer_data(tile_layer, r, field), dtype=np.int64)
-    if gids.size != width * height:
-        raise r.error(field, f"has {gids.size} cells; expected width*height = {width * height}")
-    gids &= _GID_MASK
-    if (gids == 0).any():
-        y, x = divmod(int(np.flatnonzero(gids == 0)[0]), width)
-        raise r.error(field, f"cell (x={x}, y={y}) is empty; every cell needs a tile")
-    ids = gids - firstgid
-    if ((ids < 0) | (ids > 255)).any():
-        y, x = divmod(int(np.flatnonzero((ids < 0) | (ids > 255))[0]), width)
+    gids = _layer_gids(layer, m.width * m.height, r, field) & ~GID_FLAGS
+    first = m.tilesets[0].firstgid
+    end = m.tilesets[1].firstgid if len(m.tilesets) > 1 else first + MAX_TILE_ID + 1
+    outside = (gids < first) | (gids >= end)
+    if outside.any():
+        y, x = divmod(int(np.flatnonzero(outside)[0]), m.width)
+        gid = int(gids[y * m.width + x])
+        if gid == 0:
+            raise r.error(field, f"cell (x={x}, y={y}) is empty; every cell needs a tile")
         raise r.error(
-            field, f"cell (x={x}, y={y}) has gid {int(gids[y * width + x])}, outside the first tileset"
+            field,
+            f"cell (x={x}, y={y}) has gid {gid}, outside the first tileset's gids {first}..{end - 1}; a "
+            "ludoforge level's tiles all come from its first tileset",
         )
-    tiles = ids.astype(np.uint8).reshape(height, width)
+    return (gids - first).astype(np.uint8).reshape(m.height, m.width)
 
+
+def _spawns(m: TiledMap, r: FieldReader) -> list[Spawn]:
+    groups = [layer for layer in m.layers if isinstance(layer, ObjectGroup)]
+    group = next((g for g in groups if g.name == SPAWN_LAYER), None)
     spawns = []
-    groups = [layer for layer in layers if isinstance(layer, dict) and layer.get("type") == "objectgroup"]
-    group = next((g for g in groups if g.get("name") == SPAWN_LAYER), None)
-    for i, o in enumerate(group.get("objects", []) if group else []):
+    for i, o in enumerate(group.objects if group else []):
         f = f"layers[{SPAWN_LAYER!r}].objects[{i}]"
-        kind = o.get("type") or o.get("class") or ""
         try:
-            semantic = parse_semantic(kind, f"{f}.type")
+            semantic = parse_semantic(o.type or o.class_, f"{f}.type")
         except ValueError as e:
             raise r.error(f"{f}.type", str(e).split(": ", 1)[1]) from None
-        x, y = o.get("x", 0), o.get("y", 0)
-        props = {
-            p["name"]: _typed_value(p, r, f"{f}.properties.{p['name']}") for p in o.get("properties", [])
-        }
-        spawns.append(Spawn(semantic, round(x / tw), round(y / th), props))
+        x, y = round(o.x / m.tilewidth), round(o.y / m.tileheight)
+        if not (0 <= x < m.width and 0 <= y < m.height):
+            raise r.error(
+                f"{f}.x", f"({o.x}, {o.y}) px is cell ({x}, {y}), outside the {m.width}x{m.height} map"
+            )
+        props = {p.name: _typed_value(p, r, f"{f}.properties.{p.name}") for p in o.properties}
+        spawns.append(Spawn(semantic, x, y, props))
+    return spawns
 
-    props = {p.get("name"): p for p in m.get("properties", []) if isinstance(p, dict)}
+
+def _level_from_map(data: Any, path: Path, r: FieldReader) -> Level:
+    m = validated(TiledMap, data, path)
+    entry = m.tilesets[0]
+    ts = _load_external_tileset(entry.source, path.parent, r, "tilesets[0]") if entry.source else entry
+    legend = _legend_from_tileset(ts, r)
+    tile_layers = [layer for layer in m.layers if isinstance(layer, TileLayer)]
+    named = [layer for layer in tile_layers if layer.name == TILE_LAYER]
+    if not named and len(tile_layers) != 1:
+        found = [layer.name for layer in tile_layers]
+        raise r.error("layers", f"no tile layer named {TILE_LAYER!r} (tile layers found: {found})")
+    tiles = _tile_ids(m, (named or tile_layers)[0], r)
+    props = {p.name: p for p in m.properties}
 
     def meta_value(key: str, default: Any) -> Any:
         p = props.get(META_PREFIX + key)
@@ -486,7 +511,7 @@ def _level_from_map(m: Any, path: Path, r: FieldReader) -> Level:
         version=meta_value("version", LevelMeta().version),
         name=meta_value("name", path.stem),
     )
-    return r.validated(Level(tiles=tiles, legend=legend, spawns=tuple(spawns), meta=meta))
+    return r.validated(Level(tiles=tiles, legend=legend, spawns=tuple(_spawns(m, r)), meta=meta))
 
 
 def read_tiled(path: str | Path) -> Level:
@@ -494,13 +519,5 @@ def read_tiled(path: str | Path) -> Level:
     path = Path(path)
     r = FieldReader(path)
     text = read_bounded(path)
-    if path.suffix.lower() == ".tmx":
-        m = _tmx_to_dict(_xml_root(path, text, r), r)
-    else:
-        try:
-            m = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise r.error(
-                "file", f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-            ) from None
-    return _level_from_map(m, path, r)
+    data = _tmx_to_dict(_xml_root(text, r), r) if path.suffix.lower() == ".tmx" else load_json(text, path)
+    return _level_from_map(data, path, r)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.atomic import atomic_write_text
-from engine.formats.fields import FieldReader, read_bounded
+from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.formats.json_level import level_from_dict, level_to_dict
 from engine.level import SEMANTICS, Legend, Level, Semantic, TileDef
 
@@ -30,10 +30,7 @@ def legend_path_for(level_path: str | Path) -> Path:
 def read_legend(path: str | Path) -> tuple[Legend, dict[str, Any]]:
     """Parse a VGLC legend; returns the Legend and the `ludoforge` extension block (empty for plain VGLC)."""
     r = FieldReader(path)
-    try:
-        data = json.loads(read_bounded(path))
-    except json.JSONDecodeError as e:
-        raise r.error("file", f"is not valid JSON: {e.msg} at line {e.lineno}") from None
+    data = load_json(read_bounded(path), path)
     tiles = r.get(data, "tiles", dict, "tiles")
     ext = r.get(data, "ludoforge", dict, "ludoforge", default={})
     ids = r.get(ext, "ids", dict, "ludoforge.ids", default={})

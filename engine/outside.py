@@ -1,0 +1,173 @@
+"""The one rule for reading data from outside: level files, external tilesets, weights and their cards, policies,
+saves, settings and grammar files.
+
+Every such reader goes through `read_outside` (and `parse_json` for JSON), which
+- opens only regular files: a device, a FIFO or a folder (or a link to one) is refused without blocking on it;
+- refuses a path that resolves outside the folder of the file that names it (`within`);
+- bounds the bytes before they are read (it reads at most `limit` + 1, whatever the size the file reports), and
+  `decompress` bounds decompressed bytes while decompressing;
+- bounds JSON's nesting depth and integer digits, and refuses NaN and Infinity;
+- raises `FileFormatError` (or the caller's subclass of it) naming the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.errors import FileFormatError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""the default bound on one file: a 1024x1024 level in our JSON is about 4 MB"""
+MAX_JSON_DEPTH = 64
+"""the deepest nesting any of our formats needs is under 10"""
+MAX_INT_DIGITS = 20
+"""a 64-bit integer has at most 20 digits; CPython's own limit (4,300) is reached only after the work"""
+
+ErrorFactory = Callable[[Path, str, str], FileFormatError]
+
+
+def read_outside(
+    path: str | Path,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    within: str | Path | None = None,
+    error: ErrorFactory = FileFormatError,
+) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them; with `within`, only if `path` resolves
+    inside that folder (the folder of the file that named it)."""
+    path = Path(path)
+    if within is not None:
+        root = Path(within).resolve()
+        if not path.resolve().is_relative_to(root):
+            raise error(path, "path", f"resolves outside {root}; a referenced file must sit in or under it")
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for ever; a regular file ignores it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(path, "file", "does not exist") from None
+    except IsADirectoryError:
+        raise error(path, "file", "is a folder; expected a regular file") from None
+    except OSError as e:
+        raise error(path, "file", f"cannot be opened ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode  # of what was opened, so a link to a device is caught too
+        if not stat.S_ISREG(mode):
+            raise error(path, "file", f"is a {_kind(mode)}; expected a regular file")
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise error(path, "file", f"cannot be read ({e.strerror})") from None
+    if len(data) > limit:
+        raise error(path, "file", f"is larger than the limit of {limit:,} bytes")
+    return data
+
+
+def read_outside_text(
+    path: str | Path,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    within: str | Path | None = None,
+    error: ErrorFactory = FileFormatError,
+) -> str:
+    """`read_outside`, decoded as UTF-8."""
+    data = read_outside(path, limit=limit, within=within, error=error)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(Path(path), "file", f"is not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def parse_json(
+    text: str | bytes,
+    path: str | Path | None,
+    *,
+    error: ErrorFactory = FileFormatError,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> Any:
+    """JSON with bounded nesting and integers, and without NaN or Infinity (which JSON itself does not have)."""
+    where = Path(path) if path is not None else Path("<memory>")
+
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise _Refused(f"an integer of {len(digits)} digits (at most {MAX_INT_DIGITS})")
+        return int(digits)
+
+    def no_constant(name: str) -> Any:
+        raise _Refused(f"{name} is not a JSON number")
+
+    try:
+        value = json.loads(text, parse_int=bounded_int, parse_constant=no_constant)
+    except _Refused as e:
+        raise error(where, "file", str(e)) from None
+    except RecursionError:
+        raise error(where, "file", f"is nested deeper than {max_depth} levels") from None
+    except json.JSONDecodeError as e:
+        raise error(
+            where, "file", f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise error(where, "file", f"is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if _depth(value) > max_depth:
+        raise error(where, "file", f"is nested deeper than {max_depth} levels")
+    return value
+
+
+def decompress(
+    data: bytes,
+    method: str,
+    limit: int,
+    path: str | Path | None,
+    field: str,
+    error: ErrorFactory = FileFormatError,
+) -> bytes:
+    """zlib or gzip data, decompressed only up to `limit` + 1 bytes: more is refused without being made."""
+    where = Path(path) if path is not None else Path("<memory>")
+    wbits = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}.get(method)
+    if wbits is None:
+        raise error(
+            where, f"{field}.compression", f"{method!r} is not supported (expected zlib, gzip or none)"
+        )
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as e:
+        raise error(where, field, f"is not valid {method} data ({e})") from None
+    if len(out) > limit:
+        raise error(where, field, f"decompresses to more than the {limit:,} bytes the map's size allows")
+    return out
+
+
+class _Refused(ValueError):
+    """Raised inside json.loads' hooks and turned into the caller's typed error."""
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion (json.loads itself recurses, so it is bounded there)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return deepest
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
