@@ -147,7 +147,7 @@ class PlayScene(Scene):
         if self.renderer is None:
             atlas, problem = seed_atlas(self.world.seed)
             self.renderer = Renderer(self.game.screen.get_size(), atlas=atlas, text_font=self.settings.font)
-            for note in (problem, self.narrator_problem):
+            for note in (problem, self.narrator_problem, npc_policies()[1]):
                 if note:
                     self.renderer.textbox.push(note)
         self.input = ActionInput()  # forget keys held while paused

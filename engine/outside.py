@@ -55,10 +55,11 @@ def read_outside(
         raise error(path, "file", "is a folder; expected a regular file") from None
     except OSError as e:
         raise error(path, "file", f"cannot be opened ({e.strerror})") from None
+    mode = os.fstat(fd).st_mode  # of what was opened, so a link to a device is caught too
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise error(path, "file", f"is a {_kind(mode)}; expected a regular file")
     with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode  # of what was opened, so a link to a device is caught too
-        if not stat.S_ISREG(mode):
-            raise error(path, "file", f"is a {_kind(mode)}; expected a regular file")
         try:
             data = f.read(limit + 1)
         except OSError as e:

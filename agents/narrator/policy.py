@@ -14,28 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.narrator.session import OBS_SIZE
-from agents.policies.onnx_policy import POLICY_DIR, PolicyFileError
+from agents.narrator.session import INTERVENTIONS, OBS_SIZE
+from agents.policies.onnx_policy import POLICY_DIR, checked_session
 
 NARRATOR_POLICY = POLICY_DIR / "narrator.onnx"
 
 
 @cache
 def _session(path: Path):
-    import onnxruntime as ort
+    def width_problem(width: int) -> str | None:
+        return None if width == OBS_SIZE else f"expected an input of shape (batch, {OBS_SIZE}), got {width}"
 
-    if not path.is_file():
-        raise PolicyFileError(path, "no such policy file (train one with `ludoforge train narrator`)")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # one small MLP every two seconds of game time
-    try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own types for a corrupt file
-        raise PolicyFileError(path, f"not a readable ONNX model ({exc})") from exc
-    inputs = session.get_inputs()
-    if len(inputs) != 1 or inputs[0].shape[-1] != OBS_SIZE:
-        raise PolicyFileError(path, f"expected one input of shape (batch, {OBS_SIZE})")
-    return session
+    hint = "train one with `ludoforge train narrator`"
+    return checked_session(path, len(INTERVENTIONS), width_problem, hint)
 
 
 class OnnxNarrator:
@@ -51,7 +42,7 @@ class OnnxNarrator:
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         batch = np.asarray(obs, np.float32).reshape(-1, OBS_SIZE)
-        return self.session.run(["logits"], {"obs": batch})[0]
+        return self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
 
     def act(self, obs: np.ndarray) -> int:
         logits = self.logits(obs)[0].astype(np.float64)

@@ -8,6 +8,7 @@ run them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import numpy as np
 
 from agents.memory import MAX_FRAMES, ObservationHistory
 from agents.observation import OBS_SIZE, encode
-from engine.errors import LudoforgeError
+from engine.errors import FileFormatError
+from engine.outside import read_outside
 from engine.sim.policy import SCRIPTED_POLICIES, Action, NpcObservation, Policy, Role
 from engine.sim.world import Npc
 
@@ -25,12 +27,62 @@ TRAINED_ROLES = (Role.HUNTER, Role.GUARD, Role.COMPANION)
 _ACTIONS = (Action.NOOP, Action.UP, Action.DOWN, Action.LEFT, Action.RIGHT)
 
 
-class PolicyFileError(LudoforgeError, ValueError):
-    """A policy file that is missing or does not have the expected inputs and outputs."""
+class PolicyFileError(FileFormatError):
+    """A policy file that is missing, unreadable, or not the model the game expects (its inputs, outputs and
+    what it computes)."""
 
-    def __init__(self, path: Path, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
+    def __init__(self, path: str | Path, field: str, message: str = "") -> None:
+        if not message:  # PolicyFileError(path, message): a problem with the file as a whole
+            field, message = "file", field
+        super().__init__(path, field, message)
+
+
+MAX_POLICY_BYTES = 32 * 1024 * 1024
+"""the shipped policies are at most 1.5 MB; a policy is read whole before onnxruntime parses it"""
+
+
+def checked_session(path: Path, n_outputs: int, input_problem: Callable[[int], str | None], hint: str):
+    """An onnxruntime session for the policy file at `path`, read by the outside-data rule (engine.outside) and
+    checked: one float32 input of shape (batch, width) with `input_problem(width)` None, one output, and a probe
+    on zeros that gives (1, `n_outputs`) finite logits. Anything else is a PolicyFileError, never onnxruntime's
+    own exception types (so the game can fall back to scripted NPCs)."""
+    import onnxruntime as ort
+
+    if not path.exists() and not path.is_symlink():
+        raise PolicyFileError(path, f"no such policy file ({hint})")
+    blob = read_outside(path, limit=MAX_POLICY_BYTES, error=PolicyFileError)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one small MLP per decision: threads cost more than they save
+    try:
+        session = ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...) for a bad file
+        raise PolicyFileError(path, f"not a readable ONNX model ({str(exc)[:200]})") from None
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    shape = inputs[0].shape if len(inputs) == 1 else None
+    width = shape[-1] if shape is not None and len(shape) == 2 else None
+    if not isinstance(width, int) or inputs[0].type != "tensor(float)":
+        got = [(i.type, i.shape) for i in inputs]
+        raise PolicyFileError(
+            path, "inputs", f"expected one float32 input of shape (batch, width), got {got}"
+        )
+    if (problem := input_problem(width)) is not None:
+        raise PolicyFileError(path, "inputs", problem)
+    if len(outputs) != 1:
+        raise PolicyFileError(path, "outputs", f"expected one output (the logits), got {len(outputs)}")
+    try:
+        probe = session.run(None, {inputs[0].name: np.zeros((1, width), np.float32)})[0]
+    except Exception as exc:  # a graph that loads but cannot run on its declared input
+        raise PolicyFileError(
+            path, "outputs", f"the model fails on a zero input ({str(exc)[:200]})"
+        ) from None
+    probe = np.asarray(probe)
+    if probe.shape != (1, n_outputs) or not np.issubdtype(probe.dtype, np.floating):
+        raise PolicyFileError(
+            path, "outputs", f"expected (batch, {n_outputs}) float logits, got {probe.dtype} {probe.shape}"
+        )
+    if not np.isfinite(probe).all():
+        raise PolicyFileError(path, "outputs", "the logits on a zero input are not finite (NaN weights?)")
+    return session
 
 
 SEED_DIR = POLICY_DIR / "seeds"
@@ -69,24 +121,16 @@ def policy_card(role: Role | str) -> dict[str, Any]:
     return json.loads(policy_path(role).with_suffix(".json").read_text())
 
 
+def _frames_problem(width: int) -> str | None:
+    if width % OBS_SIZE or not 1 <= width // OBS_SIZE <= MAX_FRAMES:
+        return f"expected an input of shape (batch, frames * {OBS_SIZE}) with 1..{MAX_FRAMES} frames, got {width}"
+    return None
+
+
 @cache
 def _session(path: Path):
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise PolicyFileError(path, "no such policy file (train one with `ludoforge train npc --role ...`)")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # one small MLP per NPC turn: threads cost more than they save
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    inputs = session.get_inputs()
-    width = inputs[0].shape[-1] if len(inputs) == 1 else None
-    if not isinstance(width, int) or width % OBS_SIZE or not 1 <= width // OBS_SIZE <= MAX_FRAMES:
-        raise PolicyFileError(
-            path,
-            f"expected one input of shape (batch, frames * {OBS_SIZE}) with 1..{MAX_FRAMES} frames, "
-            f"got {[i.shape for i in inputs]}",
-        )
-    return session
+    hint = "train one with `ludoforge train npc --role ...`"
+    return checked_session(path, len(_ACTIONS), _frames_problem, hint)
 
 
 class OnnxPolicy:

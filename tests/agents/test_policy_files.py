@@ -1,0 +1,141 @@
+"""A bad policy file never crashes the game (issue 18's rows): it is refused at load with a PolicyFileError that
+names the file and what was expected, and the game falls back to scripted NPCs, saying why in the HUD and in
+the headless summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import agents.policies.onnx_policy as onnx_policy
+from agents.observation import OBS_SIZE
+from agents.policies.onnx_policy import OnnxPolicy, PolicyFileError, policy_path
+from engine.sim.policy import Role
+
+
+def _graph_file(
+    path: Path, *, in_shape, in_type=TensorProto.FLOAT, outputs: int = 5, nan: bool = False
+) -> Path:
+    """A one-layer policy: obs (in_shape) → MatMul → logits (batch, outputs)."""
+    width = in_shape[-1]
+    weights = np.full(
+        (width, outputs), np.nan if nan else 0.01, np.float64 if in_type == TensorProto.DOUBLE else np.float32
+    )
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["obs", "w"], ["logits"])],
+        "policy",
+        [helper.make_tensor_value_info("obs", in_type, in_shape)],
+        [helper.make_tensor_value_info("logits", in_type, ["batch", outputs][-len(in_shape) :])],
+        [onnx.numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def _bad_files(tmp: Path) -> dict[str, tuple[Path, str, str]]:
+    shipped = policy_path(Role.HUNTER).read_bytes()
+    (tmp / "zero.onnx").write_bytes(b"")
+    (tmp / "random.onnx").write_bytes(np.random.default_rng(0).bytes(4096))
+    (tmp / "truncated.onnx").write_bytes(shipped[: len(shipped) // 2])
+    return {
+        "zero-byte": (tmp / "zero.onnx", "file", "not a readable ONNX model"),
+        "random": (tmp / "random.onnx", "file", "not a readable ONNX model"),
+        "truncated": (tmp / "truncated.onnx", "file", "not a readable ONNX model"),
+        "10 logits": (
+            _graph_file(tmp / "ten.onnx", in_shape=["batch", OBS_SIZE], outputs=10),
+            "outputs",
+            "(batch, 5)",
+        ),
+        "rank-1 input": (_graph_file(tmp / "rank1.onnx", in_shape=[OBS_SIZE]), "inputs", "float32 input"),
+        "float64 input": (
+            _graph_file(tmp / "f64.onnx", in_shape=["batch", OBS_SIZE], in_type=TensorProto.DOUBLE),
+            "inputs",
+            "float32 input",
+        ),
+        "NaN weights": (
+            _graph_file(tmp / "nan.onnx", in_shape=["batch", OBS_SIZE], nan=True),
+            "outputs",
+            "not finite",
+        ),
+        "wrong width": (_graph_file(tmp / "wide.onnx", in_shape=["batch", OBS_SIZE + 3]), "inputs", "frames"),
+        "a folder": (tmp, "file", "folder"),
+    }
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
+    return _bad_files(tmp_path)
+
+
+CASES = [
+    "zero-byte",
+    "random",
+    "truncated",
+    "10 logits",
+    "rank-1 input",
+    "float64 input",
+    "NaN weights",
+    "wrong width",
+    "a folder",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_policy_file_is_refused_at_load_by_name(bad_files, case: str) -> None:
+    path, field, expected = bad_files[case]
+    with pytest.raises(PolicyFileError) as err:
+        OnnxPolicy(path)
+    assert err.value.field == field and expected in str(err.value) and str(path) in str(err.value), str(
+        err.value
+    )
+
+
+def test_the_same_rule_guards_the_narrator(bad_files) -> None:
+    from agents.narrator.policy import OnnxNarrator
+
+    for case in ("zero-byte", "truncated", "10 logits"):
+        with pytest.raises(PolicyFileError):
+            OnnxNarrator(bad_files[case][0])
+
+
+def _use_policy_folder(monkeypatch, folder: Path, source: Path) -> None:
+    folder.mkdir()
+    for role in onnx_policy.TRAINED_ROLES:
+        (folder / f"{role.value}.onnx").write_bytes(source.read_bytes())
+    monkeypatch.setattr(onnx_policy, "POLICY_DIR", folder)
+
+
+@pytest.mark.parametrize("case", ["zero-byte", "10 logits", "float64 input"])
+def test_the_game_falls_back_to_scripted_npcs_and_says_why(
+    bad_files, case: str, monkeypatch, tmp_path
+) -> None:
+    from demo_game.content import new_world, npc_policies
+    from engine.sim.policy import Action
+
+    _use_policy_folder(monkeypatch, tmp_path / "policies", bad_files[case][0])
+    _, problem = npc_policies()
+    assert problem is not None and "NPCs use scripted policies" in problem and str(tmp_path) in problem
+    world = new_world(7)
+    assert world.npcs and not any(isinstance(p, OnnxPolicy) for p in world._policies.values())
+    for _ in range(40):  # the NPCs act, scripted, and nothing raises
+        world.step(Action.NOOP)
+
+
+def test_the_headless_summary_and_hud_say_the_npcs_fell_back(bad_files, monkeypatch, tmp_path) -> None:
+    from demo_game.autoplay import run_autoplay
+    from engine.render.pygame2d.hud import TextBox
+
+    pushed: list[str] = []
+    original = TextBox.push
+    monkeypatch.setattr(TextBox, "push", lambda self, line: (pushed.append(line), original(self, line))[1])
+    monkeypatch.setenv("LUDOFORGE_HOME", str(tmp_path / "home"))
+    _use_policy_folder(monkeypatch, tmp_path / "policies", bad_files["truncated"][0])
+    summary = run_autoplay(7, 2.0, tmp_path / "out", narrator=False)
+    assert summary["npc_policies"] == "scripted" and "not a readable ONNX model" in summary["npc_problems"]
+    assert any("NPCs use scripted policies" in line for line in pushed), pushed
