@@ -65,7 +65,8 @@ def run_autoplay(
         if settings.narrator:
             policy, narrator_problem = narrator_policy(seed)
             narration = GameNarrator(world, settings.language, policy)
-        for note in (art_problem, narrator_problem, npc_problem):  # the HUD says what fell back, as the game's
+        # the HUD says what fell back, as the game's does
+        for note in (art_problem, narrator_problem, npc_problem):
             if note:
                 renderer.textbox.push(note)
         lines: list[str] = []
