@@ -4,13 +4,12 @@ JSON summary and the narrator's decision log."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
+from engine.atomic import atomic_write_bytes, atomic_write_json
 
 MAX_SECONDS = 600
 FRAMES_PER_TICK = 4  # render at 4x the sim rate (32 FPS of game time), as the interactive game would
@@ -151,5 +150,5 @@ def run_autoplay(
             "log": str(out_dir / "narrator_log.json"),
         },
     }
-    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_json(out_dir / "summary.json", summary, indent=2)
     return summary

@@ -69,7 +69,13 @@ def play(
         raise typer.BadParameter(f"expected one of {LANGUAGES}, got {language!r}", param_hint="--language")
     from engine.app.saves import default_save_path
 
-    saved = Settings.load(settings_path(default_save_path()))
+    from engine.errors import SaveError
+
+    try:
+        saved = Settings.load(settings_path(default_save_path()))
+    except SaveError as e:  # a broken settings file must not stop the game: say so and use the defaults
+        typer.echo(f"Ignoring the saved settings: {e}", err=True)
+        saved = Settings()
     settings = Settings(
         language=language if language is not None else saved.language,
         narrator=narrator if narrator is not None else saved.narrator,

@@ -15,6 +15,7 @@ from agents.narrator.session import DECISION_TICKS, NarratedRun
 from agents.narrator.text import LANGUAGES
 from engine.atomic import atomic_write_text
 from engine.errors import SaveError
+from engine.outside import parse_json, read_outside
 from engine.sim import events as sim
 from engine.sim.world import TICKS_PER_SECOND, Outcome, World
 from procgen.levels.dungeon import DungeonSettings
@@ -23,6 +24,8 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 ZH_FONT = FONTS / "narrator-zh.ttf"
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 MAX_RUN_SECONDS = 3600
+MAX_SETTINGS_BYTES = 64 * 1024
+"""the settings are two fields"""
 LOG_FORMAT = "ludoforge.narrator_log"
 
 
@@ -48,8 +51,10 @@ class Settings:
         if not path.exists():
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(language=str(data["language"]), narrator=bool(data["narrator"]))
+            data = parse_json(read_outside(path, limit=MAX_SETTINGS_BYTES), path)
+            if not isinstance(data, dict) or not isinstance(data.get("narrator"), bool):
+                raise ValueError("narrator: expected true or false")
+            return cls(language=str(data["language"]), narrator=data["narrator"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SaveError(
                 path, f"unreadable settings ({exc}); expected language (en|zh) and narrator"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from engine.atomic import atomic_write_bytes
+from engine.atomic import atomic_write_bytes, json_text
 from engine.errors import LudoforgeError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +157,7 @@ def plan(run: str | Path, root: str | Path = REPO_ROOT) -> list[Step]:
                 "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
         }
-        data = (json.dumps(published, indent=1) + "\n").encode("utf-8")
+        data = json_text(published, indent=1).encode("utf-8")
         action = (
             "copy" if not dest_card.exists() else "unchanged" if _same_card(dest_card, card) else "replace"
         )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from engine.errors import OutputError
 
@@ -47,3 +50,24 @@ def _write(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def json_text(value: Any, **dumps: Any) -> str:
+    """`value` as strict JSON, which any engine's parser reads: a NaN or infinite float (a metric not measured,
+    such as the success of no episodes yet) becomes null, since JSON has no such numbers."""
+    return json.dumps(_finite(value), allow_nan=False, **dumps) + "\n"
+
+
+def atomic_write_json(path: str | Path, value: Any, **dumps: Any) -> None:
+    """`atomic_write_text` of `json_text(value, **dumps)`."""
+    atomic_write_text(path, json_text(value, **dumps))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -11,7 +11,6 @@ the next floor's targets (`next_dungeon`): the targets of each persona, weighted
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 from agents.narrator.players import TRAINING_TYPES
 from agents.policies.onnx_policy import POLICY_DIR
 from engine.level import Semantic
+from engine.outside import parse_json, read_outside
 from engine.sim import events as sim
 from engine.sim.world import World
 from procgen.levels.dungeon import DungeonSettings
@@ -117,7 +117,7 @@ class PlayerModel:
         """The shipped model; a missing or malformed file is a ValueError naming it and the field."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = parse_json(read_outside(path, limit=1024 * 1024), path)
             means, stds = np.asarray(data["means"], float), np.asarray(data["stds"], float)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a player model ({exc})") from exc

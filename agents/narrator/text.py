@@ -16,7 +16,6 @@ moment cannot produce a fresh line, the narrator stays silent rather than repeat
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import deque
@@ -24,12 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import LudoforgeError
+from engine.errors import FileFormatError, LudoforgeError
+from engine.outside import parse_json, read_outside
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 RECENT = 20
 """a line is never said again within this many lines"""
 LINES_DIR = Path(__file__).resolve().parent / "lines"
+MAX_GRAMMAR_BYTES = 4 * 1024 * 1024
+"""a grammar is about 20 KB; a file far larger is not one"""
 
 BEATS: tuple[str, ...] = (
     "intro",
@@ -109,9 +111,9 @@ class Grammar:
             raise GrammarError(f"language: expected one of {LANGUAGES}, got {language!r}")
         path = path or LINES_DIR / f"{language}.json"
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GrammarError(f"{path}: cannot read the grammar ({exc})") from exc
+            raw = parse_json(read_outside(path, limit=MAX_GRAMMAR_BYTES), path)
+        except FileFormatError as exc:
+            raise GrammarError(f"cannot read the grammar: {exc}") from None
         if not isinstance(raw, dict):
             raise GrammarError(f"{path}: expected an object of symbol -> list of expansions")
         rules: dict[str, tuple[str, ...]] = {}

@@ -37,7 +37,7 @@ from torch.utils.tensorboard import SummaryWriter
 from agents.envs.narrator_env import NarratorEnv
 from agents.narrator.baselines import RuleBasedNarrator, RuleParams
 from agents.narrator.players import HELD_OUT_TYPES, TRAINING_TYPES
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_json
 from engine.errors import InputError
 from procgen.core.training import run_facts
 
@@ -201,7 +201,7 @@ def train(args: Args, command: str | None = None) -> Path:
             "best_seen": to_params(best_x).as_dict(),
             "best_seen_return": best_f,
         }
-        atomic_write_text(run / "progress.json", json.dumps(progress, indent=1) + "\n")
+        atomic_write_json(run / "progress.json", progress, indent=1)
         print(
             f"generation {generation}: {step:,} decisions, return mean {fitness.mean():.3f} "
             f"best {fitness.max():.3f}, sigma {es.sigma:.3f}, {time.time() - start:.0f} s",
@@ -256,7 +256,7 @@ def train(args: Args, command: str | None = None) -> Path:
         **run_facts(train_seconds, "cpu"),
     }
     path = run / "narrator_rules.json"
-    atomic_write_text(path, json.dumps(card, indent=1) + "\n")
+    atomic_write_json(path, card, indent=1)
     return path
 
 

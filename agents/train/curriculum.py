@@ -27,15 +27,15 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
-from engine.errors import LudoforgeError
+from engine.errors import FileFormatError
+from engine.outside import read_outside_text
 
 CURRICULA_DIR = Path(__file__).parent / "curricula"
 MAX_LESSON_LENGTH = 1_000_000
 
 
-class CurriculumError(LudoforgeError, ValueError):
-    def __init__(self, path: Path, field: str, message: str) -> None:
-        super().__init__(f"{path}: {field}: {message}")
+class CurriculumError(FileFormatError):
+    """A curriculum file that cannot be used: names the file, the field and what was expected."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def load_curriculum(path: str | Path) -> dict[str, list[Lesson]]:
     """Parameter name → its lessons, validated (a bad file names the field at fault)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
+        data = yaml.safe_load(read_outside_text(path, limit=1024 * 1024, error=CurriculumError))
+    except (OSError, yaml.YAMLError, RecursionError) as e:
         raise CurriculumError(path, "file", f"cannot be read as YAML ({e})") from None
     params = data.get("environment_parameters") if isinstance(data, dict) else None
     if not isinstance(params, dict) or not params:

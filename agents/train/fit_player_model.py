@@ -31,7 +31,7 @@ from agents.envs.narrator_env import TEST_START_LEVEL, NarratorEnv
 from agents.narrator.baselines import RuleBasedNarrator, SilentNarrator
 from agents.narrator.player_model import FEATURES, TYPES, PlayerModel
 from agents.narrator.players import HELD_OUT_TYPES
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_json
 from engine.errors import InputError
 from procgen.core.training import run_facts
 
@@ -133,7 +133,7 @@ def fit(args: Args, command: str | None = None) -> Path:
         }
         | run_facts(time.perf_counter() - start)
     )
-    atomic_write_text(out, json.dumps(data, indent=1) + "\n")
+    atomic_write_json(out, data, indent=1)
     return out
 
 

@@ -11,7 +11,6 @@ runs/qlearning/hunter` ships it as agents/policies/hunter_q, the table `ludoforg
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from tqdm import tqdm
 from agents.evaluate import batched_test_episodes
 from agents.policies.q_table import N_ACTIONS, N_STATES, coarse_state, greedy
 from agents.vector import BatchedNpcEnv
+from engine.atomic import atomic_write_json
 from engine.errors import InputError
 from engine.sim.policy import Role
 from procgen.core.training import run_facts
@@ -136,7 +136,7 @@ def train(args: Args, command: str | None = None) -> np.ndarray:
     } | run_facts(time.perf_counter() - start)
     # A trainer never writes into agents/policies/: `ludoforge publish` does, after checking the card.
     path = save_weights(run_dir / f"{role.value}_q", {"q": torch.from_numpy(q)}, card)
-    (run_dir / f"{role.value}_q_curve.json").write_text(json.dumps(curve, indent=1) + "\n")
+    atomic_write_json(run_dir / f"{role.value}_q_curve.json", curve, indent=1)
     print(f"{role.value}: test success {curve[-1]['test_success']:.3f}; table → {path}")
     return q
 

@@ -68,6 +68,11 @@ POTION_HEAL = 3
 MIN_DIFFICULTY, MAX_DIFFICULTY = -2, 2
 """the narrator's difficulty nudges: each step changes enemies' sight by 2 cells, and their speed at the ends"""
 SNAPSHOT_VERSION = 3
+MAX_TICK = 2**40
+"""far beyond any run (about 1,000 years at 30 ticks a second), so a tick is always an exact integer"""
+MAX_HEALTH = 1000
+MAX_COUNT = 2**31 - 1
+MAX_MOVE_PERIOD = 1000
 
 _MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
 _FLOOR, _HAZARD, _EXIT = Semantic.FLOOR.code, Semantic.HAZARD.code, Semantic.EXIT.code
@@ -613,9 +618,61 @@ class World:
         world.marked = {(int(x), int(y)) for x, y in data.get("marked", [])}
         world.guide_until = int(data.get("guide_until", 0))
         world.difficulty = int(data.get("difficulty", 0))
-        world._policies = {npc.id: policies(npc) for npc in world.npcs}
         world._terrain_changed()
+        world.check_state()
+        world._policies = {npc.id: policies(npc) for npc in world.npcs}
         return world
+
+    def check_state(self) -> None:
+        """Raise ValueError("<field>: <what was expected>") unless the dynamic state keeps the World's invariants:
+        every position on the map, every terrain byte a known tile, counts and ticks finite and in range, health
+        within its maximum. A restored snapshot is checked before anything steps or draws it."""
+        h, w = self.terrain.shape
+        known = np.zeros(256, bool)
+        known[[s.code for s in Semantic]] = True
+        if not known[self.terrain].all():
+            y, x = np.argwhere(~known[self.terrain])[0]
+            raise ValueError(f"terrain: cell ({x}, {y}) holds {self.terrain[y, x]}, not a known tile code")
+
+        def check(field: str, value: int, low: int, high: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{field}: expected an integer {low}..{high}, got {value!r}")
+
+        def on_map(field: str, x: int, y: int) -> None:
+            check(f"{field}.x", x, 0, w - 1)
+            check(f"{field}.y", y, 0, h - 1)
+
+        check("tick", self.tick, 0, MAX_TICK)
+        check("guide_until", self.guide_until, 0, MAX_TICK)
+        check("difficulty", self.difficulty, MIN_DIFFICULTY, MAX_DIFFICULTY)
+        p = self.player
+        on_map("player", p.x, p.y)
+        on_map("player.prev", p.prev_x, p.prev_y)
+        check("player.max_health", p.max_health, 1, MAX_HEALTH)
+        check("player.health", p.health, 0, p.max_health)
+        check("player.facing", p.facing, 0, len(Action) - 1)
+        for name in ("keys", "treasure", "invulnerable", "shield", "bumped"):
+            check(f"player.{name}", getattr(p, name), 0, MAX_COUNT)
+        ids = set()
+        for i, n in enumerate(self.npcs):
+            f = f"npcs[{i}]"
+            check(f"{f}.id", n.id, 1, MAX_COUNT)
+            if n.id in ids:
+                raise ValueError(f"{f}.id: {n.id} is used twice")
+            ids.add(n.id)
+            on_map(f, n.x, n.y)
+            on_map(f"{f}.prev", n.prev_x, n.prev_y)
+            on_map(f"{f}.home", n.home_x, n.home_y)
+            check(f"{f}.max_health", n.max_health, 1, MAX_HEALTH)
+            check(f"{f}.health", n.health, 0, n.max_health)
+            check(f"{f}.move_period", n.move_period, 1, MAX_MOVE_PERIOD)
+            check(f"{f}.facing", n.facing, 0, len(Action) - 1)
+            check(f"{f}.zone_radius", n.zone_radius, 0, max(h, w))
+            for name in ("cooldown", "keys", "revealed_until"):
+                check(f"{f}.{name}", getattr(n, name), 0, MAX_TICK)
+        for name, cells in (("items", self.items), ("pickups", self.pickups), ("marked", self.marked)):
+            for x, y in cells:
+                on_map(name, x, y)
 
     def state_hash(self) -> str:
         """A SHA-256 of the whole dynamic state: equal hashes mean equal worlds."""

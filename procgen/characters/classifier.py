@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
+from pydantic import Field
 from torch import nn
 
-from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
+from procgen.core.weights import WEIGHTS_DIR, card_config, load_into, load_weights
 
 CLASSIFIER_WEIGHTS = WEIGHTS_DIR / "sprites_classifier"
 
@@ -45,6 +48,14 @@ def to_tensor(sprites: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(sprites)).permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
 
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """What the classifier's card says of its net."""
+
+    classes: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1, max_length=64)]
+    width: Annotated[int, Field(ge=1, le=1024)] = 32
+
+
 class SpriteClassifier:
     def __init__(self, net: SpriteClassifierNet, classes: tuple[str, ...]) -> None:
         self.net = net.eval()
@@ -57,10 +68,10 @@ class SpriteClassifier:
     @classmethod
     def from_weights(cls, stem: str | Path) -> SpriteClassifier:
         tensors, card = load_weights(stem)
-        classes = tuple(card["config"]["classes"])
-        net = SpriteClassifierNet(len(classes), int(card["config"]["width"]))
+        cfg = card_config(ClassifierConfig, card, Path(stem).with_suffix(".json"))
+        net = SpriteClassifierNet(len(cfg.classes), cfg.width)
         load_into(net, tensors, stem)
-        return cls(net, classes)
+        return cls(net, cfg.classes)
 
     @torch.no_grad()
     def predict(self, sprites: np.ndarray) -> np.ndarray:

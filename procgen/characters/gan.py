@@ -10,8 +10,10 @@ generator is not pushed to copy them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Annotated, Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import spectral_norm
@@ -21,11 +23,13 @@ from torch.nn.utils import spectral_norm
 class SpriteConfig:
     """Everything needed to rebuild the generator; saved in the weights card."""
 
-    classes: tuple[str, ...]
-    latent_dim: int = 64
-    width: int = 128
+    classes: Annotated[
+        tuple[Annotated[str, Field(min_length=1, max_length=64)], ...], Field(min_length=1, max_length=64)
+    ]
+    latent_dim: Annotated[int, Field(ge=1, le=1024)] = 64
+    width: Annotated[int, Field(ge=8, le=2048)] = 128
     """generator channels at 4x4; each upsampling halves them"""
-    size: int = 32
+    size: Literal[32] = 32
 
     def to_dict(self) -> dict:
         return asdict(self)

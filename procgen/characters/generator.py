@@ -14,7 +14,7 @@ import torch
 from procgen.characters.gan import SpriteConfig, SpriteNet
 from procgen.characters.pixelart import MAX_COLOURS, finish_sprite
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
+from procgen.core.weights import WEIGHTS_DIR, card_config, load_into, load_weights
 
 MAX_BATCH = 4096
 
@@ -40,7 +40,7 @@ class SpriteGenerator:
     def from_weights(cls, stem: str | Path, device: str = "auto") -> SpriteGenerator:
         """Weights written by `procgen.characters.train`."""
         tensors, card = load_weights(stem)
-        net = SpriteNet(SpriteConfig.from_dict(card["config"]))
+        net = SpriteNet(card_config(SpriteConfig, card, Path(stem).with_suffix(".json")))
         load_into(net, tensors, stem)
         return cls(net, weights_id=card["weights_sha256"][:12], device=device)
 

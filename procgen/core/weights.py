@@ -6,28 +6,28 @@ that trained it, the seed, the data, the metrics and the date. Both files are wr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+from pydantic import TypeAdapter, ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.errors import LudoforgeError
+from engine.atomic import atomic_write_bytes, atomic_write_json
+from engine.errors import FileFormatError
+from engine.outside import parse_json, read_outside
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
+MAX_CARD_BYTES = 4 * 1024 * 1024
 
 
-class WeightsError(LudoforgeError, ValueError):
+class WeightsError(FileFormatError):
     """A weights file or card that is missing, malformed or does not fit its model: names the file and field."""
-
-    def __init__(self, path: str | Path, field: str, message: str) -> None:
-        self.path, self.field = Path(path), field
-        super().__init__(f"{path}: {field}: {message}")
 
 
 def save_weights(stem: str | Path, tensors: dict[str, torch.Tensor], card: dict[str, Any]) -> Path:
@@ -36,28 +36,30 @@ def save_weights(stem: str | Path, tensors: dict[str, torch.Tensor], card: dict[
     blob = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
     card = {**card, "weights_sha256": hashlib.sha256(blob).hexdigest(), "weights_bytes": len(blob)}
     atomic_write_bytes(stem.with_suffix(".safetensors"), blob)
-    atomic_write_text(stem.with_suffix(".json"), json.dumps(card, indent=1, sort_keys=False) + "\n")
+    atomic_write_json(stem.with_suffix(".json"), card, indent=1)
     return stem.with_suffix(".safetensors")
 
 
 def load_weights(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a weights pair, checking the card's hash against the tensors."""
+    """Read a weights pair by the outside-data rule (engine.outside): the card must be an object with a config
+    and the tensors' sha256, the tensors must match it, and every floating tensor must be finite."""
     stem = Path(stem)
     weights_path, card_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     for path in (weights_path, card_path):
         if not path.exists():
             raise WeightsError(path, "file", "not found")
-    if weights_path.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise WeightsError(weights_path, "size", f"larger than {MAX_WEIGHTS_BYTES} bytes")
-    blob = weights_path.read_bytes()
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WeightsError(card_path, "card", f"not readable JSON: {exc}") from exc
+    blob = read_outside(weights_path, limit=MAX_WEIGHTS_BYTES, error=WeightsError)
+    card = parse_json(
+        read_outside(card_path, limit=MAX_CARD_BYTES, error=WeightsError), card_path, error=WeightsError
+    )
     if not isinstance(card, dict) or not isinstance(card.get("config"), dict):
         raise WeightsError(card_path, "config", "expected an object holding the model's config")
     digest = hashlib.sha256(blob).hexdigest()
-    if card.get("weights_sha256") not in (None, digest):
+    if not isinstance(card.get("weights_sha256"), str):
+        raise WeightsError(
+            card_path, "weights_sha256", f"missing; expected the sha256 of {weights_path.name}"
+        )
+    if card["weights_sha256"] != digest:
         raise WeightsError(
             card_path, "weights_sha256", f"does not match {weights_path.name} ({digest[:12]}…)"
         )
@@ -65,7 +67,29 @@ def load_weights(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
         tensors = load(blob)
     except (SafetensorError, ValueError) as exc:
         raise WeightsError(weights_path, "tensors", f"not a safetensors file: {exc}") from exc
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise WeightsError(weights_path, f"tensors.{name}", "holds NaN or infinite values")
     return tensors, card
+
+
+C = TypeVar("C")
+
+
+def card_config(cls: type[C], card: dict[str, Any], card_path: str | Path) -> C:
+    """The card's `config` as the model's config dataclass `cls`, checked field by field: no unknown or missing
+    keys, each value of its declared type (strictly: "32" is not 32) and within the bounds it declares."""
+    data = card["config"]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise WeightsError(card_path, f"config.{unknown[0]}", f"unknown key (expected some of {names})")
+    try:
+        return TypeAdapter(cls).validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in ("config", *first["loc"]))
+        raise WeightsError(card_path, field, f"{first['msg']}, got {first.get('input')!r:.60}") from None
 
 
 def weights_hash(stem: str | Path) -> str:
@@ -75,6 +99,15 @@ def weights_hash(stem: str | Path) -> str:
 
 def load_into(net: torch.nn.Module, tensors: dict[str, torch.Tensor], stem: str | Path) -> None:
     """Load `tensors` (read from `stem`) into `net`; a shape or name mismatch is a WeightsError naming the file."""
+    expected = net.state_dict()
+    for name, tensor in tensors.items():
+        # load_state_dict would cast fp16 or int8 tensors silently: the card's model is float32 throughout
+        if name in expected and tensor.dtype != expected[name].dtype:
+            raise WeightsError(
+                Path(stem).with_suffix(".safetensors"),
+                f"tensors.{name}",
+                f"is {tensor.dtype}; the model its card describes holds {expected[name].dtype}",
+            )
     try:
         net.load_state_dict(tensors)
     except RuntimeError as exc:

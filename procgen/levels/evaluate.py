@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_json, atomic_write_text
 from engine.level import Semantic
 from procgen.levels.control import METHODS, TARGETS, TOLERANCE, measure, search_budgets
 from procgen.levels.corpus import Corpus
@@ -652,4 +652,4 @@ def _record_on_card(stem: Path, result: dict, n: int, seed: int) -> None:
             for m in METHODS
         },
     }
-    atomic_write_text(card_path, json.dumps(card, indent=1) + "\n")
+    atomic_write_json(card_path, card, indent=1)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
+from pydantic import Field
 from torch import nn
 from torch.nn import functional as F
 
@@ -55,14 +57,19 @@ def door_masks(sems: np.ndarray) -> np.ndarray:
 class GanConfig:
     """Everything needed to rebuild the nets and read their output; saved beside the weights."""
 
-    height: int
-    width: int
-    channels: tuple[int, ...]
+    height: Annotated[int, Field(ge=1, le=256)]
+    width: Annotated[int, Field(ge=1, le=256)]
+    channels: Annotated[tuple[Annotated[int, Field(ge=0, le=255)], ...], Field(min_length=1, max_length=64)]
     """semantic code of each one-hot channel"""
-    z_dim: int = 32
-    width_mult: int = 32
-    density_mean: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
-    density_std: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    z_dim: Annotated[int, Field(ge=1, le=1024)] = 32
+    width_mult: Annotated[int, Field(ge=1, le=1024)] = 32
+    density_mean: Annotated[tuple[float, ...], Field(min_length=4, max_length=4)] = (0.0, 0.0, 0.0, 0.0)
+    density_std: Annotated[tuple[Annotated[float, Field(gt=0)], ...], Field(min_length=4, max_length=4)] = (
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+    )
     logit_bias: tuple[float, ...] | None = None
     """per-channel offsets added before the argmax (see `calibrate_logit_bias`)"""
 

@@ -19,7 +19,7 @@ import torch
 
 from engine.level import Legend, Level, LevelMeta, Semantic
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, WeightsError, load_into, load_weights
+from procgen.core.weights import WEIGHTS_DIR, WeightsError, card_config, load_into, load_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
 from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, codes_from_logits, density_of, door_masks
 from procgen.levels.repair import RepairError
@@ -95,7 +95,7 @@ class LevelGenerator:
     def from_weights(cls, stem: str | Path, device: str = "auto") -> LevelGenerator:
         """Weights written by `procgen.levels.train`; the card says which corpus to rebuild for conditions."""
         tensors, card = load_weights(stem)
-        cfg = GanConfig.from_dict(card["config"])
+        cfg = card_config(GanConfig, card, Path(stem).with_suffix(".json"))
         net = Generator(cfg)
         load_into(net, tensors, stem)
         args = card.get("args", {})

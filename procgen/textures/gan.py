@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Annotated
 
 import torch
+from pydantic import Field
 from torch import nn
 from torch.nn.utils import spectral_norm
 
@@ -30,10 +32,10 @@ MAX_WAVE = 0.5
 class TextureConfig:
     """Everything needed to rebuild the generator; saved in the weights card."""
 
-    local_dim: int = 20
-    global_dim: int = 20
-    periodic_dim: int = 4
-    width: int = 128
+    local_dim: Annotated[int, Field(ge=1, le=1024)] = 20
+    global_dim: Annotated[int, Field(ge=1, le=1024)] = 20
+    periodic_dim: Annotated[int, Field(ge=0, le=256)] = 4
+    width: Annotated[int, Field(ge=16, le=2048)] = 128
     """channels at the latent resolution; each upsampling halves them"""
 
     @property

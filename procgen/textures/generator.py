@@ -14,7 +14,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from procgen.core.device import select_device
-from procgen.core.weights import WEIGHTS_DIR, load_into, load_weights
+from procgen.core.weights import WEIGHTS_DIR, card_config, load_into, load_weights
 from procgen.textures.gan import PIXELS_PER_CELL, TextureConfig, TextureNet
 
 EXEMPLAR_DIR = Path(__file__).resolve().parent.parent / "data" / "textures"
@@ -89,7 +89,7 @@ class TextureGenerator:
     def from_weights(cls, stem: str | Path, device: str = "auto") -> TextureGenerator:
         """Weights written by `procgen.textures.train`."""
         tensors, card = load_weights(stem)
-        net = TextureNet(TextureConfig.from_dict(card["config"]))
+        net = TextureNet(card_config(TextureConfig, card, Path(stem).with_suffix(".json")))
         load_into(net, tensors, stem)
         return cls(
             net, card.get("theme", Path(stem).name), weights_id=card["weights_sha256"][:12], device=device

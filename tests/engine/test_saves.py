@@ -93,3 +93,76 @@ def test_truncated_save_is_reported_not_crashed(tmp_path: Path) -> None:
 def test_missing_save(tmp_path: Path) -> None:
     with pytest.raises(SaveError, match="no saved run"):
         read_save(tmp_path / "none.json")
+
+
+def _edited_save(tmp_path: Path, edit) -> Path:
+    path = tmp_path / "save.json"
+    write_save(path, world_after(20))
+    data = json.loads(path.read_text())
+    edit(data["world"])
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _set_terrain_byte(world: dict, value: int) -> None:
+    import base64
+
+    raw = bytearray(base64.b64decode(world["terrain"]))
+    raw[0] = value
+    world["terrain"] = base64.b64encode(bytes(raw)).decode()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda w: w.update(tick=2.9), "world field tick: Input should be a valid integer"),
+        (lambda w: w.update(tick=-5), "tick: expected an integer 0..1099511627776, got -5"),
+        (lambda w: w["player"].update(x="35"), "world field x: Input should be a valid integer"),
+        (lambda w: w["player"].update(x=500), "player.x: expected an integer 0.."),
+        (lambda w: w["player"].update(health=-100), "player.health: expected an integer 0..8, got -100"),
+        (lambda w: w["npcs"][0].update(y=-1), "npcs[0].y: expected an integer 0.."),
+        (
+            lambda w: w["npcs"][0].update(health=10**6),
+            "npcs[0].health: expected an integer 0..2, got 1000000",
+        ),
+        (lambda w: w["npcs"][0].update(max_health=0), "npcs[0].max_health: expected an integer 1..1000"),
+        (lambda w: w["items"].append([9999, 0, "key"]), "items.x: expected an integer"),
+        (lambda w: _set_terrain_byte(w, 255), "terrain: cell (0, 0) holds 255, not a known tile code"),
+        (lambda w: w.update(version=True), "world field version: Input should be a valid integer"),
+        (lambda w: w.update(difficulty=40), "difficulty: expected an integer -2..2"),
+    ],
+)
+def test_a_save_that_breaks_the_worlds_invariants_cannot_continue(tmp_path: Path, edit, message: str) -> None:
+    path = _edited_save(tmp_path, edit)
+    with pytest.raises(SaveError) as err:
+        read_save(path)
+    assert message in str(err.value) and str(path) in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "ludoforge.save", "version": 1, "world": {"tick": Infinity}}', "not a JSON number"),
+        ("[" * 200_000 + "]" * 200_000, "nested deeper"),
+        ('{"format": "ludoforge.save", "version": true, "world": {}}', "version True is not supported"),
+    ],
+)
+def test_hostile_json_in_a_save_is_a_save_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "save.json"
+    path.write_text(text)
+    with pytest.raises(SaveError, match=message):
+        read_save(path)
+
+
+def test_a_save_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "save.json")
+    with pytest.raises(SaveError, match="FIFO"):
+        read_save(tmp_path / "save.json")
+
+
+def test_the_next_save_removes_temp_files_an_earlier_killed_save_left(tmp_path: Path) -> None:
+    path = tmp_path / "save.json"
+    for n in range(3):
+        (tmp_path / f".save.json.orphan{n}.tmp").write_bytes(b"half a save")
+    write_save(path, world_after(5))
+    assert [p.name for p in tmp_path.iterdir()] == ["save.json"]
