@@ -172,3 +172,43 @@ def _kind(mode: int) -> str:
         if test(mode):
             return name
     return "special file"
+
+
+MAX_IMAGE_PIXELS = 4096 * 4096
+"""the default bound on an image's pixels, checked from its header before it is decoded"""
+
+
+def read_outside_image(
+    path: str | Path,
+    *,
+    mode: str = "RGB",
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    limit: int = MAX_FILE_BYTES,
+    error: ErrorFactory = FileFormatError,
+) -> Any:
+    """An image file as a (H, W, channels) uint8 array in `mode`, its size checked from the header before any
+    pixel is decoded (a small PNG can declare 200 megapixels)."""
+    import io
+    import warnings
+
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    data = read_outside(path, limit=limit, error=error)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise error(
+                        path, "size", f"{width}x{height} is more than the {max_pixels:,} pixels allowed"
+                    )
+                return np.asarray(img.convert(mode))
+    except FileFormatError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise error(path, "file", f"not a readable image ({e})") from None
+    except (OSError, ValueError, SyntaxError) as e:  # PIL's decoders raise these for truncated or odd files
+        raise error(path, "file", f"not a readable image ({e})") from None

@@ -72,7 +72,7 @@ def load_corpus(folder: str | Path | None = None) -> SpriteCorpus:
                     rgba = np.asarray(img.convert("RGBA"))
                     if rgba.shape[:2] != (SIZE, SIZE) or not np.isin(rgba[..., 3], (0, 255)).all():
                         rgba = to_sprite(img)
-            except (OSError, UnidentifiedImageError, ValueError) as exc:
+            except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
                 if isinstance(exc, CorpusError):
                     raise
                 raise CorpusError(f"{path}: not a usable sprite image: {exc}") from exc

@@ -17,6 +17,8 @@ from procgen.core.device import select_device
 from procgen.core.weights import WEIGHTS_DIR, card_config, load_into, load_weights
 
 MAX_BATCH = 4096
+CHUNK = 256
+"""sprites per pass through the net"""
 
 
 class SpriteGenerator:
@@ -58,7 +60,13 @@ class SpriteGenerator:
         draw = torch.Generator().manual_seed(int(seed) * 1009 + label)
         z = torch.randn(n, self.net.cfg.latent_dim, generator=draw)
         labels = torch.full((n,), label, dtype=torch.long)
-        return self.net(z.to(self.device), labels.to(self.device)).float().cpu()
+        # in chunks, so the activations (about 0.4 MB a sprite) follow the chunk and not n; z is drawn up front
+        # so a seed's sprites do not depend on the chunking
+        chunks = [
+            self.net(z[i : i + CHUNK].to(self.device), labels[i : i + CHUNK].to(self.device)).float().cpu()
+            for i in range(0, n, CHUNK)
+        ]
+        return torch.cat(chunks)
 
     def sample(self, cls: str = "hero", n: int = 1, seed: int = 0, colours: int = MAX_COLOURS) -> np.ndarray:
         """(n, 32, 32, 4) uint8 finished sprites of class `cls`; the same seed gives the same sprites."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 from typing import Annotated
@@ -44,11 +45,12 @@ def _pairs(text: str | None, what: str) -> dict[str, list[float]]:
     for part in filter(None, (text or "").split(",")):
         key, sep, value = part.partition("=")
         try:
-            out.setdefault(key.strip(), []).append(float(value))
+            number = float(value)
         except ValueError:
             raise typer.BadParameter(f"{what}: expected name=number pairs, got {part!r}") from None
-        if not sep:
-            raise typer.BadParameter(f"{what}: expected name=number pairs, got {part!r}")
+        if not sep or not math.isfinite(number):
+            raise typer.BadParameter(f"{what}: expected name=number pairs with finite numbers, got {part!r}")
+        out.setdefault(key.strip(), []).append(number)
     return out
 
 
@@ -94,6 +96,11 @@ def sample(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format: expected one of {FORMATS}, got {fmt!r}")
+    if out.suffix and out.suffix.lstrip(".").lower() not in FORMATS:
+        raise typer.BadParameter(
+            f"{out.suffix!r} is not a level format (expected one of {FORMATS}, or a folder name without one)",
+            param_hint="--out",
+        )
     seed = random.randrange(MAX_SEED) if seed is None else seed
     gen = _generator(corpus, weights)
     conditions: dict = {}

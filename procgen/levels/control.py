@@ -12,6 +12,7 @@ conditions cannot express: the length of the path through the level.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -171,6 +172,9 @@ def search_budgets(
     if not budgets or not all(1 <= b <= MAX_EVALUATIONS for b in budgets):
         raise ValueError(f"max_evaluations: expected 1..{MAX_EVALUATIONS}, got {list(budgets)}")
     targets = {k: float(v) for k, v in targets.items()}
+    bad = sorted(k for k, v in targets.items() if not math.isfinite(v))
+    if bad:
+        raise ValueError(f"targets.{bad[0]}: expected a finite number, got {targets[bad[0]]}")
     cond = _conditions(generator, targets, conditions)
     density, doors = generator.conditions(1, np.random.default_rng(seed), cond)
     found = _anytime_search(generator, targets, seed, density, doors, budgets, method, population)

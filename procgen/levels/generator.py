@@ -8,6 +8,7 @@ rooms = gen.sample(4, seed=7, conditions={"density": {"enemies": 3}, "doors": {"
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,20 @@ from procgen.levels.structure import finish, ground_ladders
 
 MAX_SAMPLES = 100_000
 BATCH = 1024
+MAX_DENSITY = 1000.0
+"""a density condition is a fraction or a count per room: anything larger than this is a mistake"""
+
+
+def _finite_density(field: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field}: expected a number, got {value!r}") from None
+    if not math.isfinite(number) or abs(number) > MAX_DENSITY:
+        raise ValueError(f"{field}: expected a finite number within ±{MAX_DENSITY:g}, got {value!r}")
+    return number
+
+
 SIDES = ("north", "south", "west", "east")
 REPAIR_TIME_LIMIT_S = 0.5
 MODE_REDRAWS = 8
@@ -132,9 +147,11 @@ class LevelGenerator:
             for key, value in dens.items():
                 if key not in DENSITY_NAMES:
                     raise ValueError(f"conditions.density: expected keys {DENSITY_NAMES}, got {key!r}")
-                density[:, DENSITY_NAMES.index(key)] = float(value)
+                density[:, DENSITY_NAMES.index(key)] = _finite_density(f"conditions.density.{key}", value)
         elif dens is not None:
             arr = np.asarray(dens, np.float32)
+            if not np.isfinite(arr).all() or (np.abs(arr) > MAX_DENSITY).any():
+                raise ValueError(f"conditions.density: expected finite numbers within ±{MAX_DENSITY:g}")
             density = np.broadcast_to(arr, (n, len(DENSITY_NAMES))).copy()
         door = given.get("doors")
         if isinstance(door, Mapping):

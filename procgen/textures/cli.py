@@ -49,22 +49,30 @@ def sample(
 ) -> None:
     """Sample seamless textures as PNG."""
     from PIL import Image
+    from tqdm import tqdm
 
     from procgen.textures.generator import TextureGenerator
 
     if theme not in THEMES and weights is None:
         raise typer.BadParameter(f"--theme: expected one of {THEMES}, got {theme!r}")
     seed = random.randrange(MAX_SEED) if seed is None else seed
+    if out.suffix and (out.suffix.lower() != ".png" or n > 1):
+        expected = "a folder name" if n > 1 else "a .png file or a folder name"
+        raise typer.BadParameter(f"expected {expected}, got {out.name!r}", param_hint="--out")
     gen = TextureGenerator.from_weights(weights) if weights else TextureGenerator.pretrained(theme)
-    images = gen.sample_batch(n, size, seed)
-    if n == 1 and out.suffix.lower() == ".png":
+    if out.suffix:
         out.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(images[0]).save(out)
+        Image.fromarray(gen.sample_batch(1, size, seed)[0]).save(out)
         typer.echo(f"Wrote a {size}x{size} {gen.theme} texture (seed {seed}) to {out}")
         return
     out.mkdir(parents=True, exist_ok=True)
-    for i, img in enumerate(images):
-        Image.fromarray(img).save(out / f"{gen.theme}_{i:03d}.png")
+    written = 0  # each chunk is written as it comes, so memory follows the chunk and not --n
+    with tqdm(total=n, desc="textures", unit="tex", disable=n < 4) as bar:
+        for chunk in gen.iter_batches(n, size, seed):
+            for img in chunk:
+                Image.fromarray(img).save(out / f"{gen.theme}_{written:03d}.png")
+                written += 1
+            bar.update(len(chunk))
     typer.echo(f"Wrote {n} {size}x{size} {gen.theme} textures (seed {seed}) to {out}/")
 
 
@@ -95,15 +103,15 @@ def tileset(
 
 
 def _image(path: Path):
-    """An RGB image as (H, W, 3) uint8, or a clear CLI error naming the file."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    """An RGB image as (H, W, 3) uint8, or a clear CLI error naming the file (the outside-data rule, with the
+    size checked before decoding)."""
+    from engine.errors import FileFormatError
+    from engine.outside import read_outside_image
 
     try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise typer.BadParameter(f"{path}: not a readable image ({exc})") from None
+        return read_outside_image(path)
+    except FileFormatError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 style_app = typer.Typer(

@@ -6,6 +6,7 @@ rgb = TextureGenerator.pretrained("brick_wall").sample(size=256, seed=7)   # (25
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ EXEMPLAR_DIR = Path(__file__).resolve().parent.parent / "data" / "textures"
 THEMES = ("stone_floor", "brick_wall", "lava", "water", "grass_dirt", "wood")
 MIN_SIZE, MAX_SIZE = 8, 2048
 MAX_BATCH = 256
+CHUNK_PIXELS = 2048 * 2048
+"""output pixels per pass through the net: one texture of the largest size, or 64 of 256x256"""
 EDGES = ("quiet", "raw")
 
 
@@ -95,7 +98,6 @@ class TextureGenerator:
             net, card.get("theme", Path(stem).name), weights_id=card["weights_sha256"][:12], device=device
         )
 
-    @torch.no_grad()
     def sample_batch(
         self, n: int, size: int | tuple[int, int] = 256, seed: int = 0, edge: str = "quiet"
     ) -> np.ndarray:
@@ -103,7 +105,18 @@ class TextureGenerator:
 
         `edge="quiet"` rolls each tile so its edge sits at the quietest column and row pair (`quiet_cut`, for
         show); `edge="raw"` keeps the net's own edge, a cut that nothing chose by looking at the pixels, so it
-        is the one to measure seams on."""
+        is the one to measure seams on. The whole batch is returned at once (3 bytes a pixel): for many large
+        textures, `iter_batches` streams them instead."""
+        return np.concatenate(list(self.iter_batches(n, size, seed, edge)))
+
+    @torch.no_grad()
+    def iter_batches(
+        self, n: int, size: int | tuple[int, int] = 256, seed: int = 0, edge: str = "quiet"
+    ) -> Iterator[np.ndarray]:
+        """`sample_batch`'s textures, in order, a few at a time: each pass through the net holds at most
+        CHUNK_PIXELS output pixels (about 1.3 GB of activations at that bound), so peak memory follows the chunk,
+        not `n`. The latent noise (1.3 MB per 2048x2048 texture) is drawn up front, so the textures of a seed do
+        not depend on the chunking."""
         if edge not in EDGES:
             raise ValueError(f"edge: expected one of {EDGES}, got {edge!r}")
         if not 1 <= n <= MAX_BATCH:
@@ -112,10 +125,12 @@ class TextureGenerator:
         rows, cols = -(-height // PIXELS_PER_CELL), -(-width // PIXELS_PER_CELL)
         draw = torch.Generator().manual_seed(int(seed))
         noise = self.net.latent(n, rows, cols, draw)
-        rgb = self.net(*(t.to(self.device) for t in noise)).float().cpu()
-        rgb = periodic_resize(rgb, height, width)
-        textures = ((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-        return quiet_cut(textures) if edge == "quiet" else textures
+        chunk = max(1, CHUNK_PIXELS // (rows * cols * PIXELS_PER_CELL**2))
+        for start in range(0, n, chunk):
+            part = (t[start : start + chunk].to(self.device) for t in noise)
+            rgb = periodic_resize(self.net(*part).float().cpu(), height, width)
+            textures = ((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+            yield quiet_cut(textures) if edge == "quiet" else textures
 
     def sample(self, size: int | tuple[int, int] = 256, seed: int = 0, edge: str = "quiet") -> np.ndarray:
         """One (H, W, 3) uint8 seamless texture (`edge` as in `sample_batch`)."""

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import tyro
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from engine.errors import InputError
+from engine.errors import FileFormatError, InputError
+from engine.outside import read_outside_image
 from procgen.core.device import select_device
 from procgen.core.training import checkpoint_tensors, hinge_losses, run_facts, update_ema
 from procgen.core.weights import save_weights
@@ -81,15 +82,9 @@ def load_exemplar(theme: str) -> tuple[np.ndarray, str]:
         if not path.is_file():
             raise InputError("theme", f"{theme!r} is neither a shipped theme {THEMES} nor an image file")
     try:
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_EXEMPLAR_PIXELS:
-                raise InputError(
-                    "theme",
-                    f"{path}: image is {img.width}x{img.height}; at most {MAX_EXEMPLAR_PIXELS} pixels",
-                )
-            return np.asarray(img.convert("RGB")), str(path)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise InputError("theme", f"{path}: not a readable image ({exc})") from exc
+        return read_outside_image(path, max_pixels=MAX_EXEMPLAR_PIXELS), str(path)
+    except FileFormatError as exc:
+        raise InputError("theme", str(exc)) from None
 
 
 def random_crops(exemplar: torch.Tensor, n: int, crop: int, gen: torch.Generator) -> torch.Tensor:
