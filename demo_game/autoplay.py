@@ -1,20 +1,19 @@
-"""Headless autoplay: the scripted player bot plays a seeded run, with the narrator watching; writes a GIF, a
+"""Headless autoplay: the scripted player bot plays a seeded run, with the narrator watching; writes a recording, a
 JSON summary and the narrator's decision log."""
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from demo_game.recording import Recording
 from engine.atomic import atomic_write_bytes, atomic_write_json
 
 MAX_SECONDS = 600
 FRAMES_PER_TICK = 4  # render at 4x the sim rate (32 FPS of game time), as the interactive game would
-GIF_EVERY = FRAMES_PER_TICK  # one GIF frame per tick: 8 FPS keeps the file small
-GIF_SIZE = (480, 270)
+GIF_EVERY = FRAMES_PER_TICK  # at most one GIF frame per tick (8 FPS); demo_game.recording thins longer runs
 END_HOLD_TICKS = 8  # one more second of frames after the outcome, to show it
 
 
@@ -33,12 +32,11 @@ def run_autoplay(
     narrator: bool = True,
 ) -> dict[str, Any]:
     """Play `seed` for at most `seconds` of game time with the narrator (unless `narrator` is False) speaking
-    `language`. Writes out_dir/demo.gif, out_dir/summary.json and out_dir/narrator_log.json."""
+    `language`. Writes out_dir/demo.webp (demo_game.recording; .gif without WebP support), out_dir/summary.json and out_dir/narrator_log.json."""
     if not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"seconds: expected 0 < seconds <= {MAX_SECONDS}, got {seconds}")
     use_headless_sdl()
     import pygame
-    from PIL import Image
     from tqdm import tqdm
 
     from demo_game.content import new_world, npc_policies, seed_atlas
@@ -69,7 +67,7 @@ def run_autoplay(
             if note:
                 renderer.textbox.push(note)
         lines: list[str] = []
-        gif: list[Image.Image] = []
+        recording = Recording(size, TICKS_PER_SECOND * FRAMES_PER_TICK / GIF_EVERY)
         event_counts: dict[str, int] = {}
         frames, render_seconds, fps = 0, 0.0, 0.0
         wall_start = time.perf_counter()
@@ -96,24 +94,14 @@ def run_autoplay(
                 frames += 1
                 fps = frames / render_seconds
                 if (tick * FRAMES_PER_TICK + k) % GIF_EVERY == 0:
-                    small = pygame.transform.smoothscale(screen, GIF_SIZE)
-                    gif.append(Image.frombytes("RGB", GIF_SIZE, pygame.image.tobytes(small, "RGB")))
+                    recording.offer(lambda: pygame.image.tobytes(screen, "RGB"))
             if hold <= 0:
                 break
     finally:
         pygame.quit()
 
-    buf = io.BytesIO()
-    gif[0].save(
-        buf,
-        format="GIF",
-        save_all=True,
-        append_images=gif[1:],
-        duration=1000 // TICKS_PER_SECOND,
-        loop=0,
-        optimize=False,
-    )
-    atomic_write_bytes(out_dir / "demo.gif", buf.getvalue())
+    recording_path = out_dir / f"demo{recording.suffix}"
+    atomic_write_bytes(recording_path, recording.encode())
     if narration is not None:
         narration.save_log(out_dir / "narrator_log.json")
     p = world.player
@@ -130,8 +118,9 @@ def run_autoplay(
         "keys": p.keys,
         "treasure": p.treasure,
         "events": dict(sorted(event_counts.items())),
-        "gif": str(out_dir / "demo.gif"),
-        "gif_frames": len(gif),
+        "recording": str(recording_path),
+        "recording_frames": len(recording.frames),
+        "recording_frame_ms": recording.frame_ms,
         "tileset": "generated" if atlas.variants else "stock",
         "cast": "generated" if atlas.cast else "stock",
         "art_problems": art_problem,

@@ -50,9 +50,9 @@ def play(
     seed: SeedOption = None,
     headless: Annotated[bool, typer.Option(help="Run the scripted autoplay with no window.")] = False,
     seconds: Annotated[float, typer.Option(min=1, max=600, help="Game seconds the autoplay may run.")] = 60.0,
-    out: Annotated[Path, typer.Option(help="Folder for the autoplay's demo.gif and summary.json.")] = Path(
-        "out"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the autoplay's recording (demo.webp) and summary.json.")
+    ] = Path("out"),
     language: Annotated[
         str | None,
         typer.Option(help="The narrator's language: en or zh (default: the saved setting, else en)."),
@@ -68,7 +68,6 @@ def play(
     if language is not None and language not in LANGUAGES:
         raise typer.BadParameter(f"expected one of {LANGUAGES}, got {language!r}", param_hint="--language")
     from engine.app.saves import default_save_path
-
     from engine.errors import SaveError
 
     try:
@@ -88,12 +87,12 @@ def play(
 
         seed = 7 if seed is None else seed
         typer.echo(
-            f"Autoplay: seed {seed}, up to {seconds:g} s of game time -> {out}/demo.gif, {out}/summary.json"
+            f"Autoplay: seed {seed}, up to {seconds:g} s of game time -> {out}/demo.webp, {out}/summary.json"
         )
         summary = run_autoplay(seed, seconds, out, language=settings.language, narrator=settings.narrator)
         typer.echo(
             f"{summary['outcome']} after {summary['game_seconds']} s, {summary['frames']} frames at "
-            f"{summary['fps']} FPS; wrote {out / 'demo.gif'} and {out / 'summary.json'}"
+            f"{summary['fps']} FPS; wrote {summary['recording']} and {out / 'summary.json'}"
         )
         if (narrated := summary["narrator"]) is not None:
             typer.echo(

@@ -1,0 +1,307 @@
+"""Mutation fuzzing of every reader of outside data, with a seed corpus of valid files made here.
+
+Each target is a reader and the typed errors it may raise. A mutation either flips, inserts, deletes or
+repeats bytes, splices in a hostile token (a huge or fractional number, NaN, a deep bracket run, a path out of
+the folder), or, for JSON, replaces one value anywhere in the document with a hostile one. An input passes when
+the reader returns or raises one of its typed errors; anything else (an IndexError, a RecursionError, a hang
+cut by the OS) is a finding, printed with the input that caused it.
+
+pytest runs every target for a fixed number of inputs (tests/fuzz/test_fuzz.py); a longer run:
+
+    .venv/bin/python -m tests.fuzz.readers --inputs 20000 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HOSTILE_TOKENS = [
+    b"-1",
+    b"0",
+    b"-5",
+    b"2.9",
+    b"1e400",
+    b"-1e400",
+    b"NaN",
+    b"Infinity",
+    b"9" * 5000,
+    b"4294967296",
+    b"18446744073709551616",
+    b"true",
+    b"null",
+    b'""',
+    b"[]",
+    b"{}",
+    b"[" * 5000,
+    b'{"a":' * 3000,
+    b"../../etc/passwd",
+    b"/dev/zero",
+    b"\x00",
+    b"\xff\xfe",
+    b"<!--",
+    b"<![CDATA[",
+    b"&amp;",
+    b'"',
+]
+HOSTILE_VALUES: list[Any] = [
+    -1,
+    0,
+    -5,
+    2.9,
+    1e300,
+    -1e300,
+    2**70,
+    2**31,
+    2**32 + 1,
+    True,
+    None,
+    "",
+    "48",
+    "../../etc/passwd",
+    "/dev/zero",
+    [],
+    {},
+    [[[[]]]],
+    {"name": None},
+    "x" * 10_000,
+    [0] * 1000,
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    suffix: str
+    read: Callable[[Path], object]
+    typed: tuple[type[BaseException], ...]
+    seeds: Callable[[Path], list[Path]]
+    """writes the valid seed files into a folder and returns them"""
+
+
+def _level():
+    import numpy as np
+
+    from engine.level import Level, Spawn
+    from engine.level import Semantic as S
+
+    tiles = np.array([[1, 1, 1, 1, 1], [1, 5, 0, 3, 1], [1, 0, 0, 6, 1], [1, 1, 1, 1, 1]], dtype=np.uint8)
+    return Level(tiles=tiles, spawns=(Spawn(S.ENEMY, 2, 2, {"hp": 2}),)).validate()
+
+
+def _level_seeds(suffix: str, tileset: str = "embedded") -> Callable[[Path], list[Path]]:
+    def make(folder: Path) -> list[Path]:
+        from engine.formats import write_level
+        from engine.formats.tiled import write_tiled
+
+        path = folder / f"seed{suffix}"
+        if suffix in (".tmj", ".tmx"):
+            write_tiled(_level(), path, tileset=tileset)  # type: ignore[arg-type]
+        else:
+            write_level(_level(), path)
+        return [path]
+
+    return make
+
+
+def _save_seeds(folder: Path) -> list[Path]:
+    from engine.app.saves import write_save
+    from engine.sim import Action, World
+
+    world = World(_level(), seed=3)
+    for i in range(12):
+        world.step(Action(i % 5))
+    write_save(folder / "save.json", world)
+    return [folder / "save.json"]
+
+
+def _settings_seeds(folder: Path) -> list[Path]:
+    (folder / "settings.json").write_text('{"language": "zh", "narrator": true}\n')
+    return [folder / "settings.json"]
+
+
+def _card_seeds(folder: Path) -> list[Path]:
+    from procgen.core.weights import WEIGHTS_DIR
+
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"sprites_classifier{suffix}", folder / f"classifier{suffix}")
+    return [folder / "classifier.json"]
+
+
+def _policy_seeds(folder: Path) -> list[Path]:
+    from agents.policies.onnx_policy import POLICY_DIR
+
+    shutil.copy(POLICY_DIR / "narrator.onnx", folder / "policy.onnx")
+    return [folder / "policy.onnx"]
+
+
+def _grammar_seeds(folder: Path) -> list[Path]:
+    from agents.narrator.text import LINES_DIR
+
+    shutil.copy(LINES_DIR / "en.json", folder / "grammar.json")
+    return [folder / "grammar.json"]
+
+
+def _read_grammar(path: Path) -> object:
+    from agents.narrator.text import Grammar
+
+    return Grammar.load("en", path)
+
+
+def _read_card(path: Path) -> object:
+    from procgen.characters.classifier import SpriteClassifier
+
+    return SpriteClassifier.from_weights(path.with_suffix(""))
+
+
+def _read_policy(path: Path) -> object:
+    from agents.narrator.policy import _session
+
+    _session.cache_clear()
+    return _session(path)
+
+
+def targets() -> list[Target]:
+    from agents.narrator.text import GrammarError
+    from agents.policies.onnx_policy import PolicyFileError
+    from demo_game.narration import Settings
+    from engine.app.saves import read_save
+    from engine.errors import LevelFormatError, SaveError
+    from engine.formats import read_level
+    from procgen.core.weights import WeightsError
+
+    level = (LevelFormatError,)
+    return [
+        Target("json level", ".json", read_level, level, _level_seeds(".json")),
+        Target("tmj", ".tmj", read_level, level, _level_seeds(".tmj")),
+        Target("tmx", ".tmx", read_level, level, _level_seeds(".tmx")),
+        Target("tmx, external tileset", ".tmx", read_level, level, _level_seeds(".tmx", "external")),
+        Target("tmj, external tileset", ".tmj", read_level, level, _level_seeds(".tmj", "external")),
+        Target("vglc text", ".txt", read_level, level, _level_seeds(".txt")),
+        Target("save", ".json", read_save, (SaveError,), _save_seeds),
+        Target("settings", ".json", Settings.load, (SaveError,), _settings_seeds),
+        Target("weights card", ".json", _read_card, (WeightsError,), _card_seeds),
+        Target("onnx policy", ".onnx", _read_policy, (PolicyFileError,), _policy_seeds),
+        Target("grammar", ".json", _read_grammar, (GrammarError,), _grammar_seeds),
+    ]
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    """One to four byte-level or structural mutations of `data`."""
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.4 and data[:1] in (b"{", b"["):
+            data = _mutate_json(data, rng)
+            continue
+        i = rng.randrange(len(data) + 1)
+        choice = rng.randrange(6)
+        if choice == 0 and data:  # flip a byte
+            i = min(i, len(data) - 1)
+            data = data[:i] + bytes([data[i] ^ (1 << rng.randrange(8))]) + data[i + 1 :]
+        elif choice == 1:  # splice in a hostile token, replacing a short run
+            data = data[:i] + rng.choice(HOSTILE_TOKENS) + data[i + rng.randrange(8) :]
+        elif choice == 2:  # delete a run
+            data = data[:i] + data[i + rng.randrange(1, 64) :]
+        elif choice == 3:  # repeat a run
+            run = data[i : i + rng.randrange(1, 64)]
+            data = data[:i] + run * rng.randrange(2, 50) + data[i:]
+        elif choice == 4:  # truncate
+            data = data[:i]
+        else:  # a digit run grows
+            data = data[:i] + b"9" * rng.randrange(1, 30) + data[i:]
+    return data
+
+
+def _mutate_json(data: bytes, rng: random.Random) -> bytes:
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return data
+    slots: list[tuple[Any, Any]] = []  # (container, key) of every value in the document
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in items:
+            slots.append((node, key))
+            walk(child)
+
+    walk(doc)
+    if not slots:
+        return data
+    container, key = rng.choice(slots)
+    if isinstance(container, dict) and rng.random() < 0.15:
+        del container[key]
+    else:
+        container[key] = rng.choice(HOSTILE_VALUES)
+    return json.dumps(doc).encode()
+
+
+@dataclass
+class Finding:
+    target: str
+    error: str
+    input_file: Path
+
+
+def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tuple[int, list[Finding]]:
+    """Run `inputs` mutated files through `target`; returns (inputs run, untyped exceptions found)."""
+    rng = random.Random(f"{target.name}:{seed}")
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        seeds = target.seeds(folder)
+        originals = {p: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        for n in range(inputs):
+            victim = rng.choice(seeds) if rng.random() < 0.8 else rng.choice(list(originals))
+            for path, data in originals.items():  # every file as it was, then one mutated
+                path.write_bytes(data)
+            mutated = mutate(originals[victim], rng)
+            victim.write_bytes(mutated)
+            try:
+                target.read(seeds[0])
+            except target.typed:
+                pass
+            except Exception as exc:
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
+                saved.write_bytes(mutated)
+                findings.append(
+                    Finding(
+                        target.name,
+                        f"{type(exc).__name__} at {where.filename}:{where.lineno}: {exc}"[:300],
+                        saved,
+                    )
+                )
+        for path, data in originals.items():
+            path.write_bytes(data)
+    return inputs, findings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--inputs", type=int, default=2000, help="inputs per target")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target", action="append", help="a target's name (default: all)")
+    args = parser.parse_args(argv)
+    total = 0
+    for target in targets():
+        if args.target and target.name not in args.target:
+            continue
+        n, findings = fuzz(target, args.inputs, args.seed)
+        total += len(findings)
+        sites = sorted({f.error.split(":")[0] + ":" + f.error.split(":")[1] for f in findings})
+        print(f"{target.name}: {n} inputs, {len(findings)} untyped exceptions from {len(sites)} sites")
+        for finding in findings[:5]:
+            print(f"  {finding.error} ({finding.input_file})")
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
