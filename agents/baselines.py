@@ -22,9 +22,13 @@ two ideas from an outside review (racing the player to the exit; striking first)
   away (as the hunter does) was 0.598 against 0.595 on 400 episodes, within noise, and dropped.
 - companion: the game's `FollowPolicy` fetches a key only once it is in its window; `KeyFetchCompanion` walks
   to the nearest key wherever it lies (`toward_key` is a path over the whole level), carries it to the player and
-  steps off beside them: 0.78 against 0.19. It stays a baseline, not the game's companion: in the narrator's
-  world it leaves the player to fetch far keys, and silent-narrator players then won 23 of 80 runs, against 35
-  with the game's companion.
+  steps off beside them: 0.78 against 0.19. The per-style table then showed the trained companion with memory
+  winning far more often with a waiter (0.89 against 0.75): the baseline stood still, holding the key, where
+  the key lay across a hazard (`toward_key` crosses hazards, `toward_player` does not). Walking back along its
+  own remembered trail then took it from 0.765 to 0.872 on 600 training episodes (paired +0.107 ± 0.025;
+  waiters 0.69 to 0.95), kept. It stays a baseline, not the game's companion: in the narrator's world it leaves
+  the player to fetch far keys, and silent-narrator players then won 23 of 80 runs, against 35 with the game's
+  companion.
 """
 
 from __future__ import annotations
@@ -208,20 +212,45 @@ class StrikeFirstGuard:
 class KeyFetchCompanion:
     """Companion: walks to the nearest key on the floor wherever it lies, carries it to the player (the hand-over
     happens on its own beside them), and otherwise keeps within two steps of the player, stepping off when it
-    stands right beside them, where the player would bump into it."""
+    stands right beside them, where the player would bump into it. It remembers the cells it walked: carrying a
+    key with no hazard-free path to the player (the key lay across a hazard, which `toward_key` crosses and
+    `toward_player` does not), it walks back the way it came. A tick that goes backwards means a new episode."""
+
+    def __init__(self) -> None:
+        self.trail: list[tuple[int, int]] = []
+        self.last_tick = -1
 
     def act(self, observation: NpcObservation) -> Action:
         o = observation
+        if o.tick <= self.last_tick:
+            self.trail = []
+        self.last_tick = o.tick
+        here = (o.x, o.y)
+        if not self.trail or self.trail[-1] != here:
+            self.trail.append(here)
         if o.keys_carried == 0 and o.toward_key is not None:
             return o.toward_key
-        if o.keys_carried > 0 and o.toward_player is not None:
-            return o.toward_player
+        if o.keys_carried > 0:
+            if o.toward_player is not None:
+                return o.toward_player
+            return self._retrace(here)
         if o.player_offset is None:
             return o.toward_player if o.toward_player is not None else Action.NOOP
         distance = abs(o.player_offset[0]) + abs(o.player_offset[1])
         if distance > 2 and o.toward_player is not None:
             return o.toward_player
         return _step_aside(o) if distance == 1 else Action.NOOP
+
+    def _retrace(self, here: tuple[int, int]) -> Action:
+        """One step back along the remembered trail (toward where it started, beside the player); a cell that
+        is not next to this one (it swapped places with the player) is skipped."""
+        while self.trail:
+            dx, dy = self.trail[-1][0] - here[0], self.trail[-1][1] - here[1]
+            move = next((m for m in MOVES if m.delta == (dx, dy)), None)
+            if move is not None and (dx, dy) != (0, 0):
+                return move
+            self.trail.pop()
+        return Action.NOOP
 
 
 def _step_aside(o: NpcObservation) -> Action:

@@ -2,8 +2,8 @@
 bounded by design.
 
 A frame is kept once every `stride` offered frames. When `max_frames` are held, every other one is dropped and
-the stride doubles, so a run of any length holds at most `max_frames` frames (each a 256-colour image of
-`size`), spaced evenly over the whole run; the file still plays in real time, at a lower frame rate for
+the stride doubles, so a run of any length holds at most `max_frames` frames (each an RGB image of `size`:
+about 78 MB at the defaults), spaced evenly over the whole run; the file still plays in real time, at a lower frame rate for
 longer runs. Frames are cropped around the screen's centre, where the camera keeps the hero, so the characters are
 drawn at `zoom` times the size a whole-screen shrink to `size` would give them.
 """
@@ -33,8 +33,11 @@ class Recording:
         max_frames: int = DEFAULT_MAX_FRAMES,
     ) -> None:
         """`offered_per_second`: how many frames `offer` gets per second of game time."""
-        if max_frames < 2 or zoom < 1:
-            raise ValueError(f"max_frames >= 2 and zoom >= 1 expected, got {max_frames}, {zoom}")
+        if max_frames < 4 or not zoom >= 1 or not 0 < offered_per_second < 1e6:
+            raise ValueError(
+                f"expected max_frames >= 4, zoom >= 1 and 0 < offered_per_second, got {max_frames}, {zoom}, "
+                f"{offered_per_second}"
+            )
         sw, sh = screen_size
         # the crop: the centre of the screen, 1/zoom of what a whole-screen shrink to `size` would show
         scale = min(size[0] / sw, size[1] / sh) * zoom

@@ -6,6 +6,7 @@ Every generator produces a Level, every file format reads and writes one, and th
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,12 @@ __all__ = [
 LEVEL_MODEL_VERSION = 1
 # Bounds every size a user or a file can ask for; a dungeon of 8x8 rooms fits well inside.
 MAX_LEVEL_SIDE = 1024
+SPAWN_INT_PROPERTIES: dict[str, tuple[int, int]] = {
+    "health": (1, 1000),
+    "move_period": (1, 1000),
+    "zone_radius": (0, MAX_LEVEL_SIDE),
+}
+"""spawn properties the World reads as integers, and their ranges (other properties are free-form)"""
 
 
 class Semantic(StrEnum):
@@ -131,7 +138,7 @@ class Legend:
                 raise LevelValidationError(f"{where}.id", f"tile id {t.id} is defined twice")
             if not isinstance(t.semantic, Semantic):
                 raise LevelValidationError(f"{where}.semantic", f"expected a Semantic, got {t.semantic!r}")
-            if not isinstance(t.char, str) or len(t.char) != 1 or t.char in "\n\r":
+            if not isinstance(t.char, str) or len(t.char) != 1 or not (t.char == " " or t.char.isprintable()):
                 raise LevelValidationError(
                     f"{where}.char", f"expected one printable character, got {t.char!r}"
                 )
@@ -276,6 +283,26 @@ class Level:
                         f"spawns[{i}].properties[{k!r}]",
                         f"expected a string, number or bool, got {type(v).__name__}",
                     )
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise LevelValidationError(
+                        f"spawns[{i}].properties[{k!r}]", f"expected a finite number, got {v}"
+                    )
+                if k in SPAWN_INT_PROPERTIES:
+                    low, high = SPAWN_INT_PROPERTIES[k]
+                    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                        raise LevelValidationError(
+                            f"spawns[{i}].properties[{k!r}]", f"expected an integer {low}..{high}, got {v!r}"
+                        )
+        m = self.meta
+        for name, value, kinds in (
+            ("seed", m.seed, (int, type(None))),
+            ("generator", m.generator, (str,)),
+            ("name", m.name, (str,)),
+            ("version", m.version, (int,)),
+        ):
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                expected = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+                raise LevelValidationError(f"meta.{name}", f"expected {expected}, got {value!r:.40}")
         if self.meta.version != LEVEL_MODEL_VERSION:
             raise LevelValidationError(
                 "meta.version",

@@ -13,6 +13,7 @@ Every such reader goes through `read_outside` (and `parse_json` for JSON), which
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import zlib
@@ -42,13 +43,25 @@ def read_outside(
     """The bytes of the regular file at `path`, at most `limit` of them; with `within`, only if `path` resolves
     inside that folder (the folder of the file that named it)."""
     path = Path(path)
+    target = path
+    if "\x00" in str(path):
+        raise error(path, "path", "contains a NUL byte")
     if within is not None:
-        root = Path(within).resolve()
-        if not path.resolve().is_relative_to(root):
+        root = Path(within)
+        # Lexically first, touching nothing: an absolute path or a ".." could walk folders outside `root`,
+        # and whether that walk succeeds would tell the caller what exists there.
+        if not path.is_relative_to(root) or ".." in path.relative_to(root).parts:
+            raise error(path, "path", f"resolves outside {root}; a referenced file must sit in or under it")
+        try:
+            target, real_root = path.resolve(), root.resolve()
+        except (OSError, RuntimeError, ValueError) as e:  # a symlink loop raises RuntimeError here
+            raise error(path, "path", f"cannot be resolved ({e})") from None
+        if not target.is_relative_to(real_root):  # a link inside that points out
             raise error(path, "path", f"resolves outside {root}; a referenced file must sit in or under it")
     try:
         # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for ever; a regular file ignores it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # The resolved target is opened, so no link is followed after the check.
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error(path, "file", "does not exist") from None
     except IsADirectoryError:
@@ -94,6 +107,12 @@ def parse_json(
     """JSON with bounded nesting and integers, and without NaN or Infinity (which JSON itself does not have)."""
     where = Path(path) if path is not None else Path("<memory>")
 
+    def finite_float(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):  # 1e400 parses as inf
+            raise _Refused(f"{text[:40]} is beyond a 64-bit float")
+        return number
+
     def bounded_int(digits: str) -> int:
         if len(digits.lstrip("-")) > MAX_INT_DIGITS:
             raise _Refused(f"an integer of {len(digits)} digits (at most {MAX_INT_DIGITS})")
@@ -103,7 +122,7 @@ def parse_json(
         raise _Refused(f"{name} is not a JSON number")
 
     try:
-        value = json.loads(text, parse_int=bounded_int, parse_constant=no_constant)
+        value = json.loads(text, parse_int=bounded_int, parse_float=finite_float, parse_constant=no_constant)
     except _Refused as e:
         raise error(where, "file", str(e)) from None
     except RecursionError:
@@ -141,6 +160,10 @@ def decompress(
         raise error(where, field, f"is not valid {method} data ({e})") from None
     if len(out) > limit:
         raise error(where, field, f"decompresses to more than the {limit:,} bytes the map's size allows")
+    if not inflater.eof or inflater.unused_data:
+        raise error(
+            where, field, f"is not one complete {method} stream (truncated, or followed by other bytes)"
+        )
     return out
 
 

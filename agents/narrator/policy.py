@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.narrator.session import INTERVENTIONS, OBS_SIZE
-from agents.policies.onnx_policy import POLICY_DIR, checked_session
+from agents.policies.onnx_policy import POLICY_DIR, PolicyFileError, checked_session
 
 NARRATOR_POLICY = POLICY_DIR / "narrator.onnx"
 
@@ -36,7 +36,11 @@ class OnnxNarrator:
     name = "ppo"
 
     def __init__(self, path: str | Path = NARRATOR_POLICY, seed: int = 0, greedy: bool = False) -> None:
-        self.session = _session(Path(path).resolve())
+        try:
+            resolved = Path(path).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL in the name
+            raise PolicyFileError(path, "path", f"cannot be resolved ({exc})") from None
+        self.session = _session(resolved)
         self.rng = np.random.default_rng([seed, 0x4A77])
         self.greedy = greedy
 

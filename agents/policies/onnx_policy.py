@@ -43,14 +43,16 @@ MAX_POLICY_BYTES = 32 * 1024 * 1024
 
 def checked_session(path: Path, n_outputs: int, input_problem: Callable[[int], str | None], hint: str):
     """An onnxruntime session for the policy file at `path`, read by the outside-data rule (engine.outside) and
-    checked: one float32 input of shape (batch, width) with `input_problem(width)` None, one output, and a probe
-    on zeros that gives (1, `n_outputs`) finite logits. Anything else is a PolicyFileError, never onnxruntime's
+    checked: only the ops an MLP uses (ALLOWED_OPS), one float32 input of shape (batch, width) with
+    `input_problem(width)` None, one output, and probes (zeros, a batch of two) that give finite
+    (batch, `n_outputs`) logits. Anything else is a PolicyFileError, never onnxruntime's
     own exception types (so the game can fall back to scripted NPCs)."""
     import onnxruntime as ort
 
     if not path.exists() and not path.is_symlink():
         raise PolicyFileError(path, f"no such policy file ({hint})")
     blob = read_outside(path, limit=MAX_POLICY_BYTES, error=PolicyFileError)
+    _check_graph(path, blob)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # one small MLP per decision: threads cost more than they save
     try:
@@ -69,20 +71,48 @@ def checked_session(path: Path, n_outputs: int, input_problem: Callable[[int], s
         raise PolicyFileError(path, "inputs", problem)
     if len(outputs) != 1:
         raise PolicyFileError(path, "outputs", f"expected one output (the logits), got {len(outputs)}")
-    try:
-        probe = session.run(None, {inputs[0].name: np.zeros((1, width), np.float32)})[0]
-    except Exception as exc:  # a graph that loads but cannot run on its declared input
-        raise PolicyFileError(
-            path, "outputs", f"the model fails on a zero input ({str(exc)[:200]})"
-        ) from None
-    probe = np.asarray(probe)
-    if probe.shape != (1, n_outputs) or not np.issubdtype(probe.dtype, np.floating):
-        raise PolicyFileError(
-            path, "outputs", f"expected (batch, {n_outputs}) float logits, got {probe.dtype} {probe.shape}"
-        )
-    if not np.isfinite(probe).all():
-        raise PolicyFileError(path, "outputs", "the logits on a zero input are not finite (NaN weights?)")
+    # Probes: zeros, and observation-like inputs (a batch of two, in [0, 1]), which must all give finite
+    # (batch, n_outputs) logits.
+    probes = {"a zero input": np.zeros((1, width), np.float32)}
+    probes["a batch of two"] = np.random.default_rng(0).random((2, width), dtype=np.float32)
+    for what, x in probes.items():
+        try:
+            probe = np.asarray(session.run(None, {inputs[0].name: x})[0])
+        except Exception as exc:  # a graph that loads but cannot run on its declared input
+            raise PolicyFileError(path, "outputs", f"the model fails on {what} ({str(exc)[:200]})") from None
+        if probe.shape != (len(x), n_outputs) or not np.issubdtype(probe.dtype, np.floating):
+            raise PolicyFileError(
+                path,
+                "outputs",
+                f"expected (batch, {n_outputs}) float logits, got {probe.dtype} {probe.shape}",
+            )
+        if not np.isfinite(probe).all():
+            raise PolicyFileError(path, "outputs", f"the logits on {what} are not finite (NaN weights?)")
     return session
+
+
+ALLOWED_OPS = frozenset(
+    {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "LeakyRelu", "Elu", "Tanh", "Sigmoid"}
+    | {"Softmax", "LogSoftmax", "Clip", "Identity", "Flatten", "Concat", "Constant"}
+)
+"""what an MLP policy is made of: no loops, no ops whose output size comes from data (a 14 KB Loop or
+ConstantOfShape model can hang the load or ask for gigabytes)"""
+
+
+def _check_graph(path: Path, blob: bytes) -> None:
+    import onnx
+
+    try:
+        model = onnx.load_from_string(blob)
+    except Exception as exc:  # onnx raises DecodeError and others for a corrupt file
+        raise PolicyFileError(path, f"not a readable ONNX model ({str(exc)[:200]})") from None
+    for node in model.graph.node:
+        if node.op_type not in ALLOWED_OPS or node.domain not in ("", "ai.onnx"):
+            name = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
+            allowed = ", ".join(sorted(ALLOWED_OPS))
+            raise PolicyFileError(
+                path, "graph", f"op {name} is not one an MLP policy uses (allowed: {allowed})"
+            )
 
 
 SEED_DIR = POLICY_DIR / "seeds"

@@ -13,11 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from engine.atomic import atomic_write_text
 from engine.errors import FileFormatError, LevelFormatError, LudoforgeError, SaveError
 from engine.outside import parse_json, read_outside
-from engine.sim.world import Npc, Player, PolicyFactory, World, scripted_policies
+from engine.sim.world import MAX_NPCS, Npc, Player, PolicyFactory, World, scripted_policies
 
 SAVE_FORMAT = "ludoforge.save"
 SAVE_VERSION = 1
 MAX_SAVE_BYTES = 32 * 1024 * 1024
+MAX_SAVED_TICK = 2**40
+MAX_SAVED_COUNT = 2**24
+"""bounds a save is read within: well below the World's invariants (World.check_state), so a run continued
+from any readable save stays readable when it is saved again"""
 
 
 def default_save_path() -> Path:
@@ -43,12 +47,12 @@ class _Snapshot(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")  # older snapshots may carry fields since dropped
     version: int
     seed: int
-    tick: int
+    tick: Annotated[int, Field(ge=0, le=MAX_SAVED_TICK)]
     outcome: str
     level: dict[str, Any]
     terrain: Annotated[str, Field(max_length=MAX_SAVE_BYTES)]
     player: dict[str, Any]
-    npcs: Annotated[list[dict[str, Any]], Field(max_length=65_536)]
+    npcs: Annotated[list[dict[str, Any]], Field(max_length=MAX_NPCS)]
     items: list[tuple[int, int, str]]
     pickups: list[tuple[int, int, str]] = []
     marked: list[tuple[int, int]] = []
@@ -91,7 +95,10 @@ def read_save(path: str | Path, policies: PolicyFactory = scripted_policies) -> 
         _SaveFile.model_validate(data)
         # JSON mode: strict about numbers and strings, while a JSON array is a tuple
         world = _Snapshot.model_validate_json(json.dumps(data["world"]), strict=True)
-        _PLAYER.validate_json(json.dumps(world.player), strict=True)
+        player = _PLAYER.validate_json(json.dumps(world.player), strict=True)
+        for name in ("keys", "treasure", "shield", "invulnerable"):
+            if not 0 <= getattr(player, name) <= MAX_SAVED_COUNT:  # headroom below World.check_state's bound
+                raise SaveError(path, f"the save is corrupt (player.{name}: expected 0..{MAX_SAVED_COUNT})")
         for npc in world.npcs:
             _NPC.validate_json(json.dumps(npc), strict=True)
     except ValidationError as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +32,16 @@ from engine.formats.tiled_schema import (
     TilesetTiles,
     validated,
 )
-from engine.level import DEFAULT_CHARS, Legend, Level, LevelMeta, Spawn, TileDef, parse_semantic
+from engine.level import (
+    DEFAULT_CHARS,
+    MAX_LEVEL_SIDE,
+    Legend,
+    Level,
+    LevelMeta,
+    Spawn,
+    TileDef,
+    parse_semantic,
+)
 from engine.outside import decompress
 
 TILE_PX = 16
@@ -289,13 +299,18 @@ def _number_attrs(
         v = el.get(k)
         if v is None:
             continue
-        try:
-            # Object geometry may be fractional in Tiled; map sizes and ids are integers.
-            out[k] = float(v) if k in floats else int(v)
-        except ValueError:
+        # Object geometry may be fractional in Tiled; map sizes and ids are integers. Python's int() and
+        # float() also take " 5 ", "0_5" and other scripts' digits, which no Tiled file holds.
+        pattern = _DECIMAL if k in floats else _INTEGER
+        if not pattern.fullmatch(v) or len(v) > 40:
             expected = "a number" if k in floats else "an integer"
-            raise r.error(f"{where}.{k}", f"expected {expected}, got {v[:40]!r}") from None
+            raise r.error(f"{where}.{k}", f"expected {expected}, got {v[:40]!r}")
+        out[k] = float(v) if k in floats else int(v)
     return out
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|-?\.[0-9]+([eE][-+]?[0-9]+)?")
 
 
 def _tileset_from_xml(el: ET.Element, r: FieldReader, where: str) -> dict[str, Any]:
@@ -331,10 +346,12 @@ def _tmx_to_dict(root: ET.Element, r: FieldReader) -> dict[str, Any]:
             enc = data_el.get("encoding")
             text = (data_el.text or "").strip()
             if enc == "csv":
-                try:
-                    layer["data"] = [int(v) for v in text.replace("\n", "").split(",") if v.strip()]
-                except ValueError:
-                    raise r.error(f"{where}.data", "expected comma-separated integers") from None
+                tokens = [t.strip() for t in text.split(",")] if text.count(",") < MAX_LEVEL_SIDE**2 else None
+                if tokens is None or not all(t.isascii() and t.isdigit() and len(t) <= 10 for t in tokens):
+                    raise r.error(
+                        f"{where}.data", f"expected at most {MAX_LEVEL_SIDE**2:,} comma-separated gids"
+                    )
+                layer["data"] = [int(t) for t in tokens]
             elif enc == "base64":
                 layer.update(data=text, encoding="base64", compression=data_el.get("compression", ""))
             else:
@@ -381,7 +398,11 @@ def _typed_value(p: Property, r: FieldReader, field: str) -> str | int | float |
     kind, value = p.type, p.value
     try:
         if kind == "bool":
-            return value if isinstance(value, bool) else str(value).lower() == "true"
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() not in ("true", "false"):
+                raise ValueError(value)
+            return str(value).lower() == "true"
         if kind == "int":
             if isinstance(value, float | bool):
                 raise ValueError(value)

@@ -15,7 +15,7 @@ import numpy as np
 from engine.atomic import atomic_write_text
 from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.formats.json_level import level_from_dict, level_to_dict
-from engine.level import SEMANTICS, Legend, Level, Semantic, TileDef
+from engine.level import MAX_LEVEL_SIDE, SEMANTICS, Legend, Level, Semantic, TileDef
 
 SHARED_LEGEND_NAME = "legend.json"
 
@@ -68,6 +68,8 @@ def parse_ascii(text: str, legend: Legend, path: str | Path | None = None) -> np
     if not rows:
         raise r.error("rows", "the file has no rows; expected a rectangular grid of legend characters")
     width = len(rows[0])
+    if not (1 <= len(rows) <= MAX_LEVEL_SIDE and 1 <= width <= MAX_LEVEL_SIDE):
+        raise r.error("rows", f"a {width}x{len(rows)} grid is outside 1..{MAX_LEVEL_SIDE} on each side")
     lookup = {t.char: t.id for t in legend.tiles}
     tiles = np.empty((len(rows), width), dtype=np.uint8)
     for y, row in enumerate(rows):
@@ -101,7 +103,7 @@ def read_vglc(path: str | Path, legend_path: str | Path | None = None) -> Level:
     legend, ext = read_legend(legend_path)
     tiles = parse_ascii(read_bounded(path), legend, path)
     # Spawns and meta live in the legend's extension block; the JSON reader checks them, naming the legend file.
-    data = level_to_dict(Level(tiles=tiles, legend=legend))
+    data = level_to_dict(FieldReader(path).validated(Level(tiles=tiles, legend=legend)))
     data["spawns"] = ext.get("spawns", [])
     data["meta"] = ext.get("meta", {"generator": "vglc", "name": path.stem})
     return level_from_dict(data, legend_path)

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.errors import LevelValidationError
 from engine.formats.json_level import level_from_dict, level_to_dict
-from engine.level import SPAWN_KINDS, Level, PropertyValue, Semantic
+from engine.level import SPAWN_INT_PROPERTIES, SPAWN_KINDS, Level, PropertyValue, Semantic
 from engine.sim.events import (
     PLAYER_ID,
     DamageTaken,
@@ -68,11 +68,14 @@ POTION_HEAL = 3
 MIN_DIFFICULTY, MAX_DIFFICULTY = -2, 2
 """the narrator's difficulty nudges: each step changes enemies' sight by 2 cells, and their speed at the ends"""
 SNAPSHOT_VERSION = 3
-MAX_TICK = 2**40
-"""far beyond any run (about 1,000 years at 30 ticks a second), so a tick is always an exact integer"""
-MAX_HEALTH = 1000
+MAX_TICK = 2**48
+"""far beyond any run (about a million years at 8 ticks a second); saves are read only up to 2**40 of it, so a
+run loaded from one can never step past this"""
+MAX_HEALTH = SPAWN_INT_PROPERTIES["health"][1]
 MAX_COUNT = 2**31 - 1
-MAX_MOVE_PERIOD = 1000
+MAX_MOVE_PERIOD = SPAWN_INT_PROPERTIES["move_period"][1]
+MAX_NPCS = 512
+"""NPCs act every tick against each other: past a few hundred a tick costs more than the frame it serves"""
 
 _MARKER_CODES = np.array([s.code for s in SPAWN_KINDS], dtype=np.uint8)
 _FLOOR, _HAZARD, _EXIT = Semantic.FLOOR.code, Semantic.HAZARD.code, Semantic.EXIT.code
@@ -219,6 +222,8 @@ class World:
                         zone_radius=int(props.get("zone_radius", GUARD_ZONE_RADIUS)),
                     )
                 )
+        if len(self.npcs) > MAX_NPCS:
+            raise LevelValidationError("spawns", f"{len(self.npcs)} enemies and NPCs; at most {MAX_NPCS}")
         sx, sy = starts[0]
         self.player = Player(x=sx, y=sy, prev_x=sx, prev_y=sy)
         self._policy_factory = policies
@@ -608,7 +613,7 @@ class World:
         world = cls(level_from_dict(data["level"]), seed=data["seed"], policies=policies)
         world.tick = int(data["tick"])
         world.outcome = Outcome(data["outcome"])
-        terrain = np.frombuffer(base64.b64decode(data["terrain"]), dtype=np.uint8)
+        terrain = np.frombuffer(base64.b64decode(data["terrain"], validate=True), dtype=np.uint8)
         world.terrain = terrain.reshape(world.terrain.shape).copy()
         world.player = Player(**data["player"])
         world.npcs = [_npc_from_dict(n) for n in data["npcs"]]
@@ -630,9 +635,12 @@ class World:
         h, w = self.terrain.shape
         known = np.zeros(256, bool)
         known[[s.code for s in Semantic]] = True
+        known[list(_MARKER_CODES)] = False  # enemies, NPCs, keys and treasure live off the terrain
         if not known[self.terrain].all():
             y, x = np.argwhere(~known[self.terrain])[0]
-            raise ValueError(f"terrain: cell ({x}, {y}) holds {self.terrain[y, x]}, not a known tile code")
+            raise ValueError(f"terrain: cell ({x}, {y}) holds {self.terrain[y, x]}, not a terrain tile code")
+        if len(self.npcs) > MAX_NPCS:
+            raise ValueError(f"npcs: {len(self.npcs)} of them; at most {MAX_NPCS}")
 
         def check(field: str, value: int, low: int, high: int) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -663,8 +671,13 @@ class World:
             on_map(f, n.x, n.y)
             on_map(f"{f}.prev", n.prev_x, n.prev_y)
             on_map(f"{f}.home", n.home_x, n.home_y)
+            allowed = (
+                _ENEMY_ROLES if n.kind is Semantic.ENEMY else _FRIEND_ROLES if n.kind is Semantic.NPC else ()
+            )
+            if n.role not in allowed:
+                raise ValueError(f"{f}.role: {n.role.value!r} is not a role of kind {n.kind.value!r}")
             check(f"{f}.max_health", n.max_health, 1, MAX_HEALTH)
-            check(f"{f}.health", n.health, 0, n.max_health)
+            check(f"{f}.health", n.health, 1 if n.alive else 0, n.max_health)
             check(f"{f}.move_period", n.move_period, 1, MAX_MOVE_PERIOD)
             check(f"{f}.facing", n.facing, 0, len(Action) - 1)
             check(f"{f}.zone_radius", n.zone_radius, 0, max(h, w))
@@ -673,6 +686,9 @@ class World:
         for name, cells in (("items", self.items), ("pickups", self.pickups), ("marked", self.marked)):
             for x, y in cells:
                 on_map(name, x, y)
+        for (x, y), kind in self.items.items():
+            if kind not in (Semantic.KEY, Semantic.TREASURE):
+                raise ValueError(f"items: ({x}, {y}) holds {kind.value!r}, not a key or treasure")
 
     def state_hash(self) -> str:
         """A SHA-256 of the whole dynamic state: equal hashes mean equal worlds."""

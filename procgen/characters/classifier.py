@@ -55,6 +55,10 @@ class ClassifierConfig:
     classes: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1, max_length=64)]
     width: Annotated[int, Field(ge=1, le=1024)] = 32
 
+    def __post_init__(self) -> None:
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes: a name appears twice in {list(self.classes)}")
+
 
 class SpriteClassifier:
     def __init__(self, net: SpriteClassifierNet, classes: tuple[str, ...]) -> None:

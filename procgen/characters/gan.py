@@ -31,6 +31,10 @@ class SpriteConfig:
     """generator channels at 4x4; each upsampling halves them"""
     size: Literal[32] = 32
 
+    def __post_init__(self) -> None:
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes: a name appears twice in {list(self.classes)}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -76,19 +76,22 @@ def load_weights(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
 C = TypeVar("C")
 
 
-def card_config(cls: type[C], card: dict[str, Any], card_path: str | Path) -> C:
-    """The card's `config` as the model's config dataclass `cls`, checked field by field: no unknown or missing
-    keys, each value of its declared type (strictly: "32" is not 32) and within the bounds it declares."""
-    data = card["config"]
+def card_config(cls: type[C], card: dict[str, Any], card_path: str | Path, section: str = "config") -> C:
+    """The card's `section` (its `config`, by default) as the dataclass `cls`, checked field by field: no
+    unknown or missing keys, each value of its declared type (strictly: "32" is not 32) and within the bounds
+    it declares."""
+    data = card.get(section)
+    if not isinstance(data, dict):
+        raise WeightsError(card_path, section, f"expected an object, got {type(data).__name__}")
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise WeightsError(card_path, f"config.{unknown[0]}", f"unknown key (expected some of {names})")
+        raise WeightsError(card_path, f"{section}.{unknown[0]}", f"unknown key (expected some of {names})")
     try:
         return TypeAdapter(cls).validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in ("config", *first["loc"]))
+        field = ".".join(str(part) for part in (section, *first["loc"]))
         raise WeightsError(card_path, field, f"{first['msg']}, got {first.get('input')!r:.60}") from None
 
 

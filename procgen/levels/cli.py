@@ -107,7 +107,10 @@ def sample(
     if density:
         conditions["density"] = {k: v[-1] for k, v in _pairs(density, "--density").items()}
     if doors:
-        conditions["doors"] = {k: [int(p) for p in v] for k, v in _pairs(doors, "--doors").items()}
+        door_pairs = _pairs(doors, "--doors")
+        if any(p != int(p) for v in door_pairs.values() for p in v):
+            raise typer.BadParameter("expected side=integer pairs, e.g. north=7", param_hint="--doors")
+        conditions["doors"] = {k: [int(p) for p in v] for k, v in door_pairs.items()}
     try:  # the generator's own check of the conditions, so a bad --density or --doors is the user's error
         gen.conditions(1, np.random.default_rng(0), conditions)
     except ValueError as exc:
@@ -116,7 +119,10 @@ def sample(
         from procgen.levels.control import search
 
         targets = {k: v[-1] for k, v in _pairs(target, "--target").items()}
-        results = [search(gen, targets, seed=seed + i, conditions=conditions) for i in range(n)]
+        try:  # the search's own check of the targets, so a bad --target is the user's error
+            results = [search(gen, targets, seed=seed + i, conditions=conditions) for i in range(n)]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--target") from None
         levels = [r.level for r in results]
         for r in results:
             typer.echo(f"{r.level.meta.name}: {'hit' if r.hit else 'miss'} {r.measures}")

@@ -34,6 +34,8 @@ SCALE = {"path_length": 4.0, "enemies": 1.0, "hazard": 0.04, "openness": 0.06}
 TOLERANCE = {"path_length": 2.0, "enemies": 0.0, "hazard": 0.02, "openness": 0.05}
 """a target is hit when the measure is within this of it"""
 MAX_EVALUATIONS = 5000
+MAX_TARGET = 10_000.0
+"""a measure of a room is a count or a fraction of its cells: no target beyond this can be met"""
 METHODS = ("cma-es", "random")
 """CMA-ES in the latent space, and its equal-budget baseline: the best of as many random latents"""
 UNPLAYABLE_PENALTY = 4.0
@@ -172,9 +174,11 @@ def search_budgets(
     if not budgets or not all(1 <= b <= MAX_EVALUATIONS for b in budgets):
         raise ValueError(f"max_evaluations: expected 1..{MAX_EVALUATIONS}, got {list(budgets)}")
     targets = {k: float(v) for k, v in targets.items()}
-    bad = sorted(k for k, v in targets.items() if not math.isfinite(v))
+    bad = sorted(k for k, v in targets.items() if not (math.isfinite(v) and abs(v) <= MAX_TARGET))
     if bad:
-        raise ValueError(f"targets.{bad[0]}: expected a finite number, got {targets[bad[0]]}")
+        raise ValueError(
+            f"targets.{bad[0]}: expected a finite number within ±{MAX_TARGET:g}, got {targets[bad[0]]}"
+        )
     cond = _conditions(generator, targets, conditions)
     density, doors = generator.conditions(1, np.random.default_rng(seed), cond)
     found = _anytime_search(generator, targets, seed, density, doors, budgets, method, population)

@@ -73,6 +73,10 @@ class GanConfig:
     logit_bias: tuple[float, ...] | None = None
     """per-channel offsets added before the argmax (see `calibrate_logit_bias`)"""
 
+    def __post_init__(self) -> None:
+        if self.logit_bias is not None and len(self.logit_bias) != len(self.channels):
+            raise ValueError(f"logit_bias: {len(self.logit_bias)} entries for {len(self.channels)} channels")
+
     @property
     def padded(self) -> tuple[int, int]:
         return 4 * math.ceil(self.height / 4), 4 * math.ceil(self.width / 4)

@@ -13,11 +13,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+from pydantic import Field
 
+from engine.errors import LudoforgeError
 from engine.level import Legend, Level, LevelMeta, Semantic
 from procgen.core.device import select_device
 from procgen.core.weights import WEIGHTS_DIR, WeightsError, card_config, load_into, load_weights
@@ -78,6 +80,16 @@ def door_mask(height: int, width: int, doors: Mapping[str, Sequence[int]]) -> np
     return mask
 
 
+@dataclass(frozen=True)
+class CardCorpus:
+    """Where a level card says its training rooms came from: the conditions are drawn from them."""
+
+    corpus: Annotated[str, Field(min_length=1, max_length=4096)]
+    legend: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    window: tuple[Annotated[int, Field(ge=1, le=256)], Annotated[int, Field(ge=1, le=256)]] | None = None
+    stride: Annotated[int, Field(ge=1, le=256)] = 2
+
+
 class LevelGenerator:
     """A trained generator plus its corpus (whose conditions it samples from when none are given)."""
 
@@ -113,18 +125,23 @@ class LevelGenerator:
         cfg = card_config(GanConfig, card, Path(stem).with_suffix(".json"))
         net = Generator(cfg)
         load_into(net, tensors, stem)
+        card_path = Path(stem).with_suffix(".json")
         args = card.get("args", {})
-        corpus_name = args.get("corpus", card.get("data", {}).get("corpus", "dungeon"))
-        if corpus_name in SHIPPED_CORPORA and not args.get("legend") and not args.get("window"):
-            corpus = shipped_corpus(corpus_name)
+        data = card.get("data", {})
+        if not isinstance(args, dict) or not isinstance(data, dict):
+            raise WeightsError(card_path, "args", "expected the trainer's arguments as an object")
+        source = {
+            "corpus": args.get("corpus", data.get("corpus", "dungeon")),
+            **{k: args[k] for k in ("legend", "window", "stride") if args.get(k) is not None},
+        }
+        c = card_config(CardCorpus, {"args": source}, card_path, section="args")
+        if c.corpus in SHIPPED_CORPORA and c.legend is None and c.window is None:
+            corpus = shipped_corpus(c.corpus)
         else:
-            window = tuple(args["window"]) if args.get("window") else None
-            corpus = build_corpus(
-                SHIPPED_CORPORA.get(corpus_name, corpus_name),
-                args.get("legend"),
-                window,
-                args.get("stride", 2),
-            )
+            try:
+                corpus = build_corpus(SHIPPED_CORPORA.get(c.corpus, c.corpus), c.legend, c.window, c.stride)
+            except LudoforgeError as exc:  # a corpus the card names, which this machine cannot build
+                raise WeightsError(card_path, "args.corpus", f"cannot rebuild it: {exc}") from None
         if corpus.channels != cfg.channels:
             raise WeightsError(
                 Path(stem).with_suffix(".json"), "config.channels", "does not match the corpus"

@@ -135,6 +135,8 @@ def style_transfer(
     from procgen.metrics.textures import gram_distance
     from procgen.textures.style import edge_agreement, transfer
 
+    if out.suffix.lower() != ".png":
+        raise typer.BadParameter(f"expected a .png file, got {out.name!r}", param_hint="--out")
     content_rgb, style_rgb = _image(content), _image(style)
     try:
         result = transfer(content_rgb, style_rgb, steps=steps, periodic=periodic, progress=True)

@@ -157,7 +157,10 @@ def _card(onnx_path) -> dict:
     return json.loads(onnx_path.with_suffix(".json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["hunter", "guard", "companion", "narrator", "hunter_memory4"])
+@pytest.mark.parametrize(
+    "name",
+    ["hunter", "guard", "companion", "narrator", "hunter_memory4", "guard_memory4", "companion_memory4"],
+)
 def test_each_headline_policy_ships_three_training_seeds_of_one_command(name: str) -> None:
     """The shipped seed-1 run and its siblings (agents/policies/seeds/): at least three runs, each file the one
     its card hashes, trained with the same settings at different seeds, each published where its card says."""

@@ -139,3 +139,60 @@ def test_the_headless_summary_and_hud_say_the_npcs_fell_back(bad_files, monkeypa
     summary = run_autoplay(7, 2.0, tmp_path / "out", narrator=False)
     assert summary["npc_policies"] == "scripted" and "not a readable ONNX model" in summary["npc_problems"]
     assert any("NPCs use scripted policies" in line for line in pushed), pushed
+
+
+def _op_model(path: Path, op: str) -> Path:
+    """A small model that uses `op` on the way to (batch, 5) logits: what a hostile file would do."""
+    w = onnx.numpy_helper.from_array(np.zeros((OBS_SIZE, 5), np.float32), "w")
+    nodes = [helper.make_node("MatMul", ["obs", "w"], ["mm"])]
+    if op == "NonZero":  # the logits' width grows with the observation's non-zero count
+        nodes.append(helper.make_node("NonZero", ["mm"], ["nz"]))
+        nodes.append(helper.make_node("Identity", ["mm"], ["logits"]))
+    elif op == "ConstantOfShape":
+        shape = onnx.numpy_helper.from_array(np.array([2**15, 2**15], np.int64), "shape")
+        nodes.append(helper.make_node("ConstantOfShape", ["shape"], ["big"]))
+        nodes.append(helper.make_node("Identity", ["mm"], ["logits"]))
+    else:  # Loop with a trip count of 10**12
+        body = helper.make_graph(
+            [helper.make_node("Identity", ["cond"], ["cond_out"])],
+            "body",
+            [
+                helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+            ],
+            [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, [])],
+        )
+        trips = onnx.numpy_helper.from_array(np.array(10**12, np.int64), "trips")
+        keep = onnx.numpy_helper.from_array(np.array(True), "keep")
+        nodes.append(helper.make_node("Loop", ["trips", "keep"], [], body=body))
+        nodes.append(helper.make_node("Identity", ["mm"], ["logits"]))
+    inits = [w] + ([shape] if op == "ConstantOfShape" else []) + ([trips, keep] if op == "Loop" else [])
+    graph = helper.make_graph(
+        nodes,
+        "hostile",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", OBS_SIZE])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize("op", ["NonZero", "ConstantOfShape", "Loop"])
+def test_a_model_with_ops_no_mlp_uses_is_refused_before_it_runs(tmp_path: Path, op: str) -> None:
+    """A 14 KB Loop model would hang the load, a ConstantOfShape one ask for 4 GB, a NonZero one pass the
+    zero probe and crash the first NPC decision: each is refused by its op, before onnxruntime runs it."""
+    with pytest.raises(PolicyFileError, match=f"op {op} is not one an MLP policy uses"):
+        OnnxPolicy(_op_model(tmp_path / f"{op}.onnx", op))
+
+
+def test_a_narrator_policy_behind_a_link_loop_is_a_policy_file_error(tmp_path: Path) -> None:
+    import os
+
+    from agents.narrator.policy import OnnxNarrator
+
+    os.symlink("loop.onnx", tmp_path / "loop.onnx")
+    with pytest.raises(PolicyFileError, match="cannot be resolved"):
+        OnnxNarrator(tmp_path / "loop.onnx")

@@ -155,7 +155,7 @@ def test_json_constants_that_are_not_numbers_are_refused(tmp_path: Path, text: s
 def test_the_object_coordinate_1e400_is_refused(tmp_path: Path, level: Level) -> None:
     path = _tmj(tmp_path, level)
     path.write_text(path.read_text().replace('"x": 16,', '"x": 1e400,', 1))
-    _refused(path, "layers[1].objects[0].x", "finite number")
+    _refused(path, "file", "1e400 is beyond a 64-bit float")
 
 
 @pytest.mark.parametrize("suffix", [".json", ".tmj"])
@@ -182,9 +182,115 @@ def test_tmx_attacks_get_the_same_answers(tmp_path: Path, level: Level) -> None:
         ('firstgid="1"', 'firstgid="0"', "tilesets[0].firstgid", "greater than or equal to 1"),
         ('tilewidth="16"', 'tilewidth="0"', "tilewidth", "greater than or equal to 1"),
         ('<tile id="0"', '<tile id="x"', "tilesets[0].tiles[0].id", "expected an integer"),
-        ('x="16"', 'x="inf"', "layers[1].objects[0].x", "finite number"),
+        ('x="16"', 'x="inf"', "layers[1].objects[0].x", "expected a number, got 'inf'"),
         ('width="4"', 'width="' + "9" * 5000 + '"', "map.width", "expected an integer"),
     ]:
         assert before in good, before
         path.write_text(good.replace(before, after, 1))
         _refused(path, field, expected)
+
+
+# ----------------------------------------------------------------- found by the review of this rule (issue 18)
+
+
+def test_a_tileset_link_loop_or_a_nul_in_its_path_is_a_level_format_error(
+    tmp_path: Path, level: Level
+) -> None:
+    os.symlink("loop.tsj", tmp_path / "loop.tsj")
+    _refused(
+        _tmj(tmp_path, level, _set_source("loop.tsj"), tileset="external"), "tilesets[0].source", "resolved"
+    )
+    _refused(
+        _tmj(tmp_path, level, _set_source("room.tsj\u0000"), tileset="external"), "tilesets[0].source", "NUL"
+    )
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(LevelFormatError, match="NUL"):
+        read_level(tmp_path / "x\x00.json")
+
+
+def test_dot_dot_paths_that_come_back_inside_answer_alike_whatever_exists_outside(
+    tmp_path: Path, level: Level
+) -> None:
+    inside = str(tmp_path)[1:]
+    answers = set()
+    for detour in ("usr/..", "no_such_dir/..", "etc/passwd/../.."):
+        source = "../" * 12 + f"{detour}/{inside}/room.tsj"
+        err = _refused(
+            _tmj(tmp_path, level, _set_source(source), tileset="external"), "tilesets[0].source", "outside"
+        )
+        answers.add(str(err).replace(source, "<source>"))
+    assert len(answers) == 1, answers
+
+
+def test_a_vglc_grid_beyond_1024_is_a_level_format_error(tmp_path: Path, level: Level) -> None:
+    write_level(level, tmp_path / "room.txt")
+    (tmp_path / "room.txt").write_text("#" * 1025 + "\n")
+    _refused(tmp_path / "room.txt", "rows", "outside 1..1024")
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "expected"),
+    [
+        (
+            lambda d: d["properties"].append({"name": "ludoforge.seed", "type": "string", "value": "abc"}),
+            "meta.seed",
+            "expected int or null",
+        ),
+        (
+            lambda d: d["layers"][1]["objects"][0]["properties"].append(
+                {"name": "move_period", "type": "int", "value": 0}
+            ),
+            "spawns[0].properties['move_period']",
+            "1..1000",
+        ),
+        (
+            lambda d: d["layers"][1]["objects"][0]["properties"].append(
+                {"name": "health", "type": "float", "value": 1e308}
+            ),
+            "spawns[0].properties['health']",
+            "1..1000",
+        ),
+        (
+            lambda d: d["layers"][1]["objects"][0]["properties"].append(
+                {"name": "alert", "type": "bool", "value": "garbage"}
+            ),
+            "layers['spawns'].objects[0].properties.alert",
+            "expected a bool",
+        ),
+        (
+            lambda d: d["tilesets"][0]["tiles"][0]["properties"][0].update(value="\x0b"),
+            "legend[0].char",
+            "printable",
+        ),
+    ],
+)
+def test_values_the_world_cannot_use_are_refused_at_read(
+    tmp_path: Path, level: Level, edit, field: str, expected: str
+) -> None:
+    _refused(_tmj(tmp_path, level, edit), field, expected)
+
+
+@pytest.mark.parametrize("width", ["0_5", " 4 ", "\u0664"])
+def test_tmx_integers_are_plain_ascii_digits(tmp_path: Path, level: Level, width: str) -> None:
+    path = tmp_path / "room.tmx"
+    write_tiled(level, path)
+    path.write_text(path.read_text().replace('width="4"', f'width="{width}"', 1))
+    _refused(path, "map.width", "expected an integer")
+
+
+@pytest.mark.parametrize("compression", ["zlib", "gzip"])
+def test_a_truncated_or_padded_compressed_stream_is_refused(
+    tmp_path: Path, level: Level, compression: str
+) -> None:
+    import gzip as gzip_module
+
+    raw = np.array(json.loads((_tmj(tmp_path, level)).read_text())["layers"][0]["data"], "<u4").tobytes()
+    packed = zlib.compress(raw) if compression == "zlib" else gzip_module.compress(raw)
+    for bad in (packed[:-4], packed + b"junk"):
+
+        def edit(d: dict, bad: bytes = bad) -> None:
+            d["layers"][0].update(
+                data=base64.b64encode(bad).decode(), encoding="base64", compression=compression
+            )
+
+        _refused(_tmj(tmp_path, level, edit), "layers['tiles'].data", "one complete")

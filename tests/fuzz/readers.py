@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
+import signal
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -169,24 +171,51 @@ def _read_policy(path: Path) -> object:
     return _session(path)
 
 
+def _level_then_world(path: Path) -> object:
+    """Read a level, and if it loads, run it: a level the reader accepts must be one the World can play."""
+    from engine.errors import LevelValidationError
+    from engine.formats import read_level
+    from engine.sim import Action, World
+
+    level = read_level(path)
+    try:
+        world = World(level, seed=1)
+    except LevelValidationError:  # a level without what a run needs (a start): typed, and fine
+        return level
+    world.check_state()
+    for i in range(20):
+        world.step(Action(i % 5))
+    return world
+
+
+def _save_then_steps(path: Path) -> object:
+    """Read a save and continue it: a save that loads must keep the World's invariants as it runs."""
+    from engine.app.saves import read_save
+    from engine.sim import Action
+
+    world = read_save(path)
+    for i in range(20):
+        world.step(Action(i % 5))
+    world.check_state()
+    return world
+
+
 def targets() -> list[Target]:
     from agents.narrator.text import GrammarError
     from agents.policies.onnx_policy import PolicyFileError
     from demo_game.narration import Settings
-    from engine.app.saves import read_save
     from engine.errors import LevelFormatError, SaveError
-    from engine.formats import read_level
     from procgen.core.weights import WeightsError
 
     level = (LevelFormatError,)
     return [
-        Target("json level", ".json", read_level, level, _level_seeds(".json")),
-        Target("tmj", ".tmj", read_level, level, _level_seeds(".tmj")),
-        Target("tmx", ".tmx", read_level, level, _level_seeds(".tmx")),
-        Target("tmx, external tileset", ".tmx", read_level, level, _level_seeds(".tmx", "external")),
-        Target("tmj, external tileset", ".tmj", read_level, level, _level_seeds(".tmj", "external")),
-        Target("vglc text", ".txt", read_level, level, _level_seeds(".txt")),
-        Target("save", ".json", read_save, (SaveError,), _save_seeds),
+        Target("json level", ".json", _level_then_world, level, _level_seeds(".json")),
+        Target("tmj", ".tmj", _level_then_world, level, _level_seeds(".tmj")),
+        Target("tmx", ".tmx", _level_then_world, level, _level_seeds(".tmx")),
+        Target("tmx, external tileset", ".tmx", _level_then_world, level, _level_seeds(".tmx", "external")),
+        Target("tmj, external tileset", ".tmj", _level_then_world, level, _level_seeds(".tmj", "external")),
+        Target("vglc text", ".txt", _level_then_world, level, _level_seeds(".txt")),
+        Target("save", ".json", _save_then_steps, (SaveError,), _save_seeds),
         Target("settings", ".json", Settings.load, (SaveError,), _settings_seeds),
         Target("weights card", ".json", _read_card, (WeightsError,), _card_seeds),
         Target("onnx policy", ".onnx", _read_policy, (PolicyFileError,), _policy_seeds),
@@ -195,7 +224,12 @@ def targets() -> list[Target]:
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
-    """One to four byte-level or structural mutations of `data`."""
+    """One to four byte-level or structural mutations of `data`; half of the JSON inputs get only structural
+    ones, so they still parse and reach the reader's checks."""
+    if data[:1] in (b"{", b"[") and rng.random() < 0.5:
+        for _ in range(rng.randint(1, 3)):
+            data = _mutate_json(data, rng)
+        return data
     for _ in range(rng.randint(1, 4)):
         if rng.random() < 0.4 and data[:1] in (b"{", b"["):
             data = _mutate_json(data, rng)
@@ -243,6 +277,17 @@ def _mutate_json(data: bytes, rng: random.Random) -> bytes:
     return json.dumps(doc).encode()
 
 
+INPUT_SECONDS = 10
+
+
+class _Hang(BaseException):
+    """Raised by the alarm; a BaseException, so no reader's `except Exception` swallows it."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _Hang
+
+
 @dataclass
 class Finding:
     target: str
@@ -254,6 +299,7 @@ def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tu
     """Run `inputs` mutated files through `target`; returns (inputs run, untyped exceptions found)."""
     rng = random.Random(f"{target.name}:{seed}")
     findings: list[Finding] = []
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         seeds = target.seeds(folder)
@@ -261,13 +307,32 @@ def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tu
         for n in range(inputs):
             victim = rng.choice(seeds) if rng.random() < 0.8 else rng.choice(list(originals))
             for path, data in originals.items():  # every file as it was, then one mutated
+                _restore(path)
                 path.write_bytes(data)
             mutated = mutate(originals[victim], rng)
-            victim.write_bytes(mutated)
+            victim.unlink()
+            if rng.random() < 0.03:  # the file becomes something that is not a regular file
+                kind = rng.choice(["loop", "fifo", "folder", "device"])
+                if kind == "loop":
+                    os.symlink(victim.name, victim)
+                elif kind == "fifo":
+                    os.mkfifo(victim)
+                elif kind == "folder":
+                    victim.mkdir()
+                else:
+                    os.symlink("/dev/zero", victim)
+                mutated = kind.encode()
+            else:
+                victim.write_bytes(mutated)
+            signal.alarm(INPUT_SECONDS)  # a hang in Python code becomes a finding, not a stalled run
             try:
                 target.read(seeds[0])
             except target.typed:
                 pass
+            except _Hang:
+                saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
+                saved.write_bytes(mutated)
+                findings.append(Finding(target.name, f"Hang at input {n}: over {INPUT_SECONDS} s", saved))
             except Exception as exc:
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
@@ -279,9 +344,22 @@ def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tu
                         saved,
                     )
                 )
+            finally:
+                signal.alarm(0)
+            _restore(victim)
         for path, data in originals.items():
+            _restore(path)
             path.write_bytes(data)
+    signal.signal(signal.SIGALRM, previous)
     return inputs, findings
+
+
+def _restore(path: Path) -> None:
+    """Remove whatever a mutation left at `path` (a file, a link, a FIFO or a folder)."""
+    if path.is_symlink() or path.is_file() or path.is_fifo():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,10 @@ def _cli(args: list[str], **kw) -> subprocess.CompletedProcess:
         (["levels", "sample", "--out", "level.exe"], "--out"),
         (["textures", "sample", "--out", "texture.exe"], "--out"),
         (["textures", "sample", "--n", "3", "--out", "three.png"], "--out"),
+        (["levels", "sample", "--target", "foo=1"], "--target"),
+        (["levels", "sample", "--target", "path_length=1e300"], "--target"),
+        (["levels", "sample", "--doors", "north=7.9"], "--doors"),
+        (["style", "transfer", "--content", "c.png", "--style", "c.png", "--out", "s.xyz"], "--out"),
     ],
 )
 def test_values_the_cli_cannot_use_are_refused_by_flag(tmp_path: Path, args: list[str], flag: str) -> None:
