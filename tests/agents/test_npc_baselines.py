@@ -34,3 +34,37 @@ def test_the_hunter_tells_an_evader_by_how_they_move_and_corners_some() -> None:
     assert success.mean() > 0.05, success.mean()
     # a detector that flags everyone alike fails this; the shipped one flags about 0.4 of evaders, 0.2 of runners
     assert np.mean(evaders_flagged) > np.mean(runners_flagged) + 0.1, (evaders_flagged, runners_flagged)
+
+
+def test_the_companion_walks_back_along_its_trail_when_no_safe_path_leads_to_the_player() -> None:
+    """With a waiter (who stays put until handed a key) the companion must deliver. Where the key lies across
+    a hazard, `toward_player` finds no hazard-free path back, and a companion without its trail stood holding
+    the key until the episode ran out; with it, it comes back along the way it went."""
+    from agents.baselines import KeyFetchCompanion
+    from agents.envs.npc_env import CompanionEnv
+    from engine.sim.policy import Action
+
+    class WithoutTrail(KeyFetchCompanion):
+        def _retrace(self, here: tuple[int, int]) -> Action:
+            return Action.NOOP
+
+    def play(companion: KeyFetchCompanion, episodes: int = 120) -> tuple[float, int]:
+        env = CompanionEnv(num_levels=200, start_level=0, styles={"waiter": 1})
+        wins, stuck = 0, 0
+        for i in range(episodes):
+            env.reset(seed=5) if i == 0 else env.reset()
+            done, info, stood = False, {}, 0
+            while not done:
+                assert env.world is not None
+                o = env.world.observe(env.agent)
+                stood += o.keys_carried > 0 and o.toward_player is None
+                _, _, terminated, truncated, info = env.step(int(companion.act(o)))
+                done = terminated or truncated
+            wins += info["success"]
+            stuck += stood > 0
+        return wins / episodes, stuck
+
+    with_trail, stuck = play(KeyFetchCompanion())
+    without, _ = play(WithoutTrail())
+    assert stuck > 0  # the situation occurs on these levels, so the test can tell the two apart
+    assert with_trail >= without + 0.1, (with_trail, without)

@@ -83,7 +83,9 @@ PUBLISHED_VERDICT = {
     "hunter": "does not beat",
     "hunter_memory4": "does not beat",
     "guard": "does not beat",
-    "companion": "does not beat",
+    "guard_memory4": "does not beat",
+    "companion": "loses",
+    "companion_memory4": "does not beat",
 }
 
 
