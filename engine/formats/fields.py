@@ -47,10 +47,15 @@ class FieldReader:
             raise self.error(e.field, str(e).split(": ", 1)[1]) from None
 
 
+MAX_LEVEL_FILE_BYTES = 16 * 1024 * 1024
+"""a 1024x1024 map, the largest level, is about 7 MB in our most verbose format (TMJ, a gid a line); parsed,
+a file costs up to about 30 times its size in memory (a TMX of nothing but objects), so the bound is tight"""
+
+
 def read_bounded(path: str | Path, within: str | Path | None = None) -> str:
-    """A level file's text, by the one rule for outside data (engine.outside): a regular file, bounded, UTF-8,
-    and with `within` inside that folder."""
-    return read_outside_text(path, within=within, error=LevelFormatError)
+    """A level file's text, by the one rule for outside data (engine.outside): a regular file of at most
+    MAX_LEVEL_FILE_BYTES, UTF-8, and with `within` inside that folder."""
+    return read_outside_text(path, limit=MAX_LEVEL_FILE_BYTES, within=within, error=LevelFormatError)
 
 
 def load_json(text: str, path: str | Path | None) -> Any:
