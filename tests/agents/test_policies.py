@@ -85,7 +85,7 @@ PUBLISHED_VERDICT = {
     "guard": "does not beat",
     "guard_memory4": "does not beat",
     "companion": "loses",
-    "companion_memory4": "does not beat",
+    "companion_memory4": "loses",
 }
 
 
