@@ -36,35 +36,43 @@ def test_the_hunter_tells_an_evader_by_how_they_move_and_corners_some() -> None:
     assert np.mean(evaders_flagged) > np.mean(runners_flagged) + 0.1, (evaders_flagged, runners_flagged)
 
 
-def test_the_companion_walks_back_along_its_trail_when_no_safe_path_leads_to_the_player() -> None:
-    """With a waiter (who stays put until handed a key) the companion must deliver. Where the key lies across
-    a hazard, `toward_player` finds no hazard-free path back, and a companion without its trail stood holding
-    the key until the episode ran out; with it, it comes back along the way it went."""
-    from agents.baselines import KeyFetchCompanion
+def test_the_companion_brings_the_key_back_from_beyond_toward_players_reach() -> None:
+    """With a waiter (who stays put until handed a key) the companion must deliver. `toward_player` leads only
+    to a player within 14 path steps: a companion that then stood still held the key until the episode ran out;
+    walking back along its trail, then to the edge of the map it has seen, it comes back."""
+    from agents.baselines import KeyFetchCompanion, _MapMemory
     from agents.envs.npc_env import CompanionEnv
     from engine.sim.policy import Action
 
-    class WithoutTrail(KeyFetchCompanion):
-        def _retrace(self, here: tuple[int, int]) -> Action:
-            return Action.NOOP
+    class NoExploring(_MapMemory):
+        def toward_unseen(self, start: tuple[int, int]) -> Action | None:
+            return None
+
+    class StandsStill(KeyFetchCompanion):
+        def _reset(self) -> None:
+            super()._reset()
+            self.map = NoExploring()
+
+        def _retrace(self, here: tuple[int, int]) -> Action | None:
+            return None
 
     def play(companion: KeyFetchCompanion, episodes: int = 120) -> tuple[float, int]:
         env = CompanionEnv(num_levels=200, start_level=0, styles={"waiter": 1})
         wins, stuck = 0, 0
         for i in range(episodes):
             env.reset(seed=5) if i == 0 else env.reset()
-            done, info, stood = False, {}, 0
+            done, info, away = False, {}, 0
             while not done:
                 assert env.world is not None
                 o = env.world.observe(env.agent)
-                stood += o.keys_carried > 0 and o.toward_player is None
+                away += o.keys_carried > 0 and o.toward_player is None
                 _, _, terminated, truncated, info = env.step(int(companion.act(o)))
                 done = terminated or truncated
             wins += info["success"]
-            stuck += stood > 0
+            stuck += away > 0
         return wins / episodes, stuck
 
-    with_trail, stuck = play(KeyFetchCompanion())
-    without, _ = play(WithoutTrail())
-    assert stuck > 0  # the situation occurs on these levels, so the test can tell the two apart
-    assert with_trail >= without + 0.1, (with_trail, without)
+    brings_back, away = play(KeyFetchCompanion())
+    stands, _ = play(StandsStill())
+    assert away > 0  # the situation occurs on these levels, so the test can tell the two apart
+    assert brings_back >= stands + 0.1, (brings_back, stands)
