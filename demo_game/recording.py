@@ -33,10 +33,17 @@ class Recording:
         max_frames: int = DEFAULT_MAX_FRAMES,
     ) -> None:
         """`offered_per_second`: how many frames `offer` gets per second of game time."""
-        if max_frames < 4 or not zoom >= 1 or not 0 < offered_per_second < 1e6:
+        valid = (
+            all(isinstance(v, int) and 1 <= v <= 4096 for v in size)
+            and isinstance(max_frames, int)
+            and max_frames >= 4
+            and zoom >= 1
+            and 1e-3 <= offered_per_second <= 1e6
+        )
+        if not valid:  # (written so that NaN fails every comparison)
             raise ValueError(
-                f"expected max_frames >= 4, zoom >= 1 and 0 < offered_per_second, got {max_frames}, {zoom}, "
-                f"{offered_per_second}"
+                f"expected a size of 1..4096 px, max_frames an integer >= 4, zoom >= 1 and offered_per_second "
+                f"within 0.001..1e6, got {size}, {max_frames}, {zoom}, {offered_per_second}"
             )
         sw, sh = screen_size
         # the crop: the centre of the screen, 1/zoom of what a whole-screen shrink to `size` would show

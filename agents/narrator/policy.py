@@ -50,6 +50,8 @@ class OnnxNarrator:
 
     def act(self, obs: np.ndarray) -> int:
         logits = self.logits(obs)[0].astype(np.float64)
+        if not np.isfinite(logits).all():  # a file that passed the load probes but fails on this input
+            return 0  # silent
         if self.greedy:
             return int(logits.argmax())
         p = np.exp(logits - logits.max())

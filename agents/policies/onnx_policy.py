@@ -113,6 +113,7 @@ def _check_graph(path: Path, blob: bytes) -> None:
             raise PolicyFileError(
                 path, "graph", f"op {name} is not one an MLP policy uses (allowed: {allowed})"
             )
+    _check_sizes(path, model)
 
 
 SEED_DIR = POLICY_DIR / "seeds"
@@ -175,6 +176,8 @@ class OnnxPolicy:
         self.frames = self._session.get_inputs()[0].shape[-1] // OBS_SIZE
         self._history = ObservationHistory(1, self.frames)
         self._last_tick = -1
+        self.problem: str | None = None
+        """set when the file gave non-finite logits during play (the NPC then stays put)"""
 
     def logits(self, observations: np.ndarray) -> np.ndarray:
         """(batch, 5) logits for (batch, frames * OBS_SIZE) policy inputs (agents.memory)."""
@@ -185,7 +188,11 @@ class OnnxPolicy:
             self._history.clear()
         self._last_tick = observation.tick
         stacked = self._history.push(encode(observation)[None])
-        return _ACTIONS[int(self.logits(stacked)[0].argmax())]
+        logits = self.logits(stacked)[0]
+        if not np.isfinite(logits).all():  # a file that passed the load probes but fails on this input
+            self.problem = f"{self.path}: non-finite logits at tick {observation.tick}; the NPC stays put"
+            return Action.NOOP
+        return _ACTIONS[int(logits.argmax())]
 
 
 def trained_policies(npc: Npc) -> Policy:
@@ -194,3 +201,42 @@ def trained_policies(npc: Npc) -> Policy:
     if npc.role in TRAINED_ROLES:
         return OnnxPolicy(policy_path(npc.role))
     return SCRIPTED_POLICIES[npc.role]()
+
+
+MAX_TENSOR_ELEMENTS = 2**21
+"""per tensor, per observation: the largest in a shipped policy is a 5,376 x 128 weight (8 frames)"""
+
+
+def _check_sizes(path: Path, model: Any) -> None:
+    """Every tensor's size known from the file, before anything runs: shape inference with the batch as 1, and
+    none over MAX_TENSOR_ELEMENTS (a 15 KB file of doubling Concats can otherwise ask for gigabytes, or make the
+    load's constant folding run for minutes)."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception as exc:  # inconsistent shapes, unknown ops
+        raise PolicyFileError(path, "graph", f"its tensor shapes do not check ({str(exc)[:200]})") from None
+    graph = inferred.graph
+    sized = {t.name: list(t.dims) for t in graph.initializer}
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        shape = info.type.tensor_type.shape
+        # a named (symbolic) dimension is the batch; a dimension with neither a value nor a name is unknown
+        dims = [
+            d.dim_value if d.HasField("dim_value") else 1 if d.HasField("dim_param") else -1
+            for d in shape.dim
+        ]
+        sized[info.name] = dims if info.type.tensor_type.HasField("shape") else [-1]
+    for node in graph.node:
+        for name in node.output:
+            dims = sized.get(name, [-1])
+            if any(d < 0 for d in dims):
+                raise PolicyFileError(
+                    path, "graph", f"the size of {name!r} ({node.op_type}) is not known from the file"
+                )
+            if int(np.prod(dims, dtype=np.float64)) > MAX_TENSOR_ELEMENTS:
+                raise PolicyFileError(
+                    path,
+                    "graph",
+                    f"{name!r} ({node.op_type}) has shape {dims}: more than {MAX_TENSOR_ELEMENTS:,} elements",
+                )

@@ -46,7 +46,7 @@ class _Snapshot(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore")  # older snapshots may carry fields since dropped
     version: int
-    seed: int
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)]
     tick: Annotated[int, Field(ge=0, le=MAX_SAVED_TICK)]
     outcome: str
     level: dict[str, Any]

@@ -404,8 +404,8 @@ def _typed_value(p: Property, r: FieldReader, field: str) -> str | int | float |
                 raise ValueError(value)
             return str(value).lower() == "true"
         if kind == "int":
-            if isinstance(value, float | bool):
-                raise ValueError(value)
+            if isinstance(value, float | bool) or (isinstance(value, str) and not _INTEGER.fullmatch(value)):
+                raise ValueError(value)  # int() would take " 5 ", "0_5" and other scripts' digits
             number = int(value)  # type: ignore[arg-type]
             if abs(number) >= 2**63:
                 raise ValueError(value)

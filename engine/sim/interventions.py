@@ -29,7 +29,7 @@ from engine.sim.events import Event, NarratorIntervened, NpcSummoned
 from engine.sim.grid import bfs_distances, line_of_sight
 from engine.sim.objective import path_to_objective
 from engine.sim.policy import Role
-from engine.sim.world import MAX_DIFFICULTY, MIN_DIFFICULTY, Outcome, Pickup, World
+from engine.sim.world import MAX_DIFFICULTY, MAX_NPCS, MIN_DIFFICULTY, Outcome, Pickup, World
 
 HINT_TICKS = 64  # eight seconds of shown way
 REVEAL_TICKS = 96
@@ -169,7 +169,8 @@ def _enemy_wave(world: World, events: list[Event]) -> bool:
         and not line_of_sight(blocks, p.x, p.y, int(x), int(y))
     ]
     cells = [c for c in cells if world.npc_at(*c) is None]
-    if not cells:
+    count = min(count, MAX_NPCS - len(world.npcs))  # a wave never takes the run past the World's bound
+    if not cells or count <= 0:
         return False
     rng = np.random.default_rng([world.seed, world.tick, 0x3A7E])
     for k in rng.choice(len(cells), size=min(count, len(cells)), replace=False):

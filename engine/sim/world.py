@@ -299,6 +299,8 @@ class World:
         """Bring a new NPC into the run at (x, y), acting through the World's policy table."""
         if not (self.in_bounds(x, y) and self._walkable[y, x]) or self.npc_at(x, y) is not None:
             raise ValueError(f"spawn_npc: ({x}, {y}) is not a free walkable cell")
+        if len(self.npcs) >= MAX_NPCS:
+            raise ValueError(f"spawn_npc: the run already has {MAX_NPCS} NPCs, the most it may")
         health = ENEMY_HEALTH if kind is Semantic.ENEMY else NPC_HEALTH
         period = {Role.COMPANION: COMPANION_MOVE_PERIOD, Role.VILLAGER: NPC_MOVE_PERIOD}.get(
             role, ENEMY_MOVE_PERIOD
@@ -680,7 +682,7 @@ class World:
             check(f"{f}.health", n.health, 1 if n.alive else 0, n.max_health)
             check(f"{f}.move_period", n.move_period, 1, MAX_MOVE_PERIOD)
             check(f"{f}.facing", n.facing, 0, len(Action) - 1)
-            check(f"{f}.zone_radius", n.zone_radius, 0, max(h, w))
+            check(f"{f}.zone_radius", n.zone_radius, *SPAWN_INT_PROPERTIES["zone_radius"])
             for name in ("cooldown", "keys", "revealed_until"):
                 check(f"{f}.{name}", getattr(n, name), 0, MAX_TICK)
         for name, cells in (("items", self.items), ("pickups", self.pickups), ("marked", self.marked)):

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 import agents.policies.onnx_policy as onnx_policy
 from agents.observation import OBS_SIZE
 from agents.policies.onnx_policy import OnnxPolicy, PolicyFileError, policy_path
-from engine.sim.policy import Role
+from engine.sim.policy import Action, Role
 
 
 def _graph_file(
@@ -196,3 +196,60 @@ def test_a_narrator_policy_behind_a_link_loop_is_a_policy_file_error(tmp_path: P
     os.symlink("loop.onnx", tmp_path / "loop.onnx")
     with pytest.raises(PolicyFileError, match="cannot be resolved"):
         OnnxNarrator(tmp_path / "loop.onnx")
+
+
+def _doubling_model(path: Path, doublings: int) -> Path:
+    """Only allowed ops: a (1, 5) constant concatenated with itself `doublings` times, then folded back to
+    (batch, 5) logits. A 15 KB file whose tensors reach 2**doublings rows."""
+    base = onnx.numpy_helper.from_array(np.zeros((1, 5), np.float32), "c0")
+    w = onnx.numpy_helper.from_array(np.zeros((OBS_SIZE, 5), np.float32), "w")
+    nodes = [helper.make_node("Concat", [f"c{i}", f"c{i}"], [f"c{i + 1}"], axis=0) for i in range(doublings)]
+    nodes.append(helper.make_node("MatMul", ["obs", "w"], ["logits"]))
+    graph = helper.make_graph(
+        nodes,
+        "doubling",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", OBS_SIZE])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
+        [base, w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_a_model_of_allowed_ops_whose_tensors_grow_past_the_bound_is_refused_by_its_shapes(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(PolicyFileError, match="more than 2,097,152 elements"):
+        OnnxPolicy(
+            _doubling_model(tmp_path / "bomb.onnx", 24)
+        )  # 16 M rows: refused before onnxruntime loads it
+    OnnxPolicy(_doubling_model(tmp_path / "small.onnx", 4))  # the same graph, small, loads
+
+
+def test_logits_that_are_not_finite_in_play_keep_the_npc_still_and_say_why(tmp_path: Path) -> None:
+    """1 / (1 - obs): finite on both load probes, infinite where an observation holds an exact 1."""
+    w = onnx.numpy_helper.from_array(np.full((OBS_SIZE, 5), 0.01, np.float32), "w")
+    one = onnx.numpy_helper.from_array(np.ones((1, OBS_SIZE), np.float32), "one")
+    nodes = [
+        helper.make_node("Sub", ["one", "obs"], ["d"]),
+        helper.make_node("Div", ["one", "d"], ["r"]),
+        helper.make_node("MatMul", ["r", "w"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "div",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", OBS_SIZE])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
+        [w, one],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    (tmp_path / "div.onnx").write_bytes(model.SerializeToString())
+    from demo_game.content import new_world
+
+    policy = OnnxPolicy(tmp_path / "div.onnx")
+    world = new_world(7)
+    npc = world.npcs[0]
+    assert policy.act(world.observe(npc)) == Action.NOOP and "non-finite logits" in (policy.problem or "")

@@ -80,3 +80,12 @@ def test_a_300_second_run_peaks_within_1_5x_of_a_30_second_run(tmp_path: Path) -
         Path(runs[300]["recording"]).stat().st_size
         <= 1.5 * Path(runs[30]["recording"]).stat().st_size + 2**20
     )
+
+
+@pytest.mark.parametrize(
+    "bad", [{"max_frames": float("nan")}, {"max_frames": 3}, {"offered_per_second": 1e-300}, {"size": (0, 0)}]
+)
+def test_a_recording_with_settings_it_cannot_honour_is_refused(bad: dict) -> None:
+    settings = {"offered_per_second": 8.0, "size": (32, 18), "max_frames": 10} | bad
+    with pytest.raises(ValueError, match="expected a size"):
+        Recording((64, 36), **settings)

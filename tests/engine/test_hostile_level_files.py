@@ -294,3 +294,13 @@ def test_a_truncated_or_padded_compressed_stream_is_refused(
             )
 
         _refused(_tmj(tmp_path, level, edit), "layers['tiles'].data", "one complete")
+
+
+def test_an_integer_property_value_is_plain_ascii_digits(tmp_path: Path, level: Level) -> None:
+    path = tmp_path / "room.tmx"
+    write_tiled(level, path)
+    text = path.read_text()
+    assert '<property name="hp" value="2" type="int" />' in text
+    for value in ("0_5", " 5 ", "\u0665"):
+        path.write_text(text.replace('name="hp" value="2"', f'name="hp" value="{value}"'))
+        _refused(path, "layers['spawns'].objects[0].properties.hp", "expected a int")

@@ -173,3 +173,35 @@ def test_the_next_save_removes_temp_files_an_earlier_killed_save_left(tmp_path: 
         (tmp_path / f".save.json.orphan{n}.tmp").write_bytes(b"half a save")
     write_save(path, world_after(5))
     assert [p.name for p in tmp_path.iterdir()] == ["save.json"]
+
+
+def test_a_negative_seed_cannot_continue(tmp_path: Path) -> None:
+    path = _edited_save(tmp_path, lambda w: w.update(seed=-5))
+    with pytest.raises(SaveError, match="world field seed"):
+        read_save(path)
+
+
+def test_an_enemy_wave_never_takes_a_run_past_the_npc_bound() -> None:
+    """Summoned enemies join the NPCs; at the World's bound a wave summons none, so the run's save stays
+    readable."""
+    from engine.sim.interventions import Intervention, intervene
+    from engine.sim.world import MAX_NPCS
+
+    world = world_after(5)
+    while len(world.npcs) < MAX_NPCS:  # fill the run up to the bound with clones of its first NPC
+        world.npcs.append(type(world.npcs[0])(**{**world.npcs[0].__dict__, "id": len(world.npcs) + 1}))
+    intervene(world, Intervention.ENEMY_WAVE)
+    assert len(world.npcs) == MAX_NPCS
+    world.check_state()
+
+
+def test_a_guard_zone_the_level_allows_is_one_the_world_allows() -> None:
+    """One table (engine.level.SPAWN_INT_PROPERTIES) bounds a spawn's zone radius for the level and the World."""
+    import numpy as np
+
+    from engine.level import Level, Spawn
+    from engine.level import Semantic as S
+
+    tiles = np.array([[1, 1, 1, 1, 1], [1, 5, 0, 0, 1], [1, 0, 0, 6, 1], [1, 1, 1, 1, 1]], dtype=np.uint8)
+    level = Level(tiles=tiles, spawns=(Spawn(S.ENEMY, 2, 2, {"role": "guard", "zone_radius": 6}),)).validate()
+    World(level).check_state()
