@@ -205,6 +205,11 @@ def trained_policies(npc: Npc) -> Policy:
 
 MAX_TENSOR_ELEMENTS = 2**21
 """per tensor, per observation: the largest in a shipped policy is a 5,376 x 128 weight (8 frames)"""
+MAX_NODES = 256
+"""a shipped policy has 5 nodes; 50,000 cheap ones take seconds to load"""
+MAX_WORK = 2**24
+"""multiply-adds per decision: a shipped policy needs about 0.36 M (0.7 M with 8 frames); a chain of 60
+(1344 x 1344) MatMuls, each within the tensor bound, needed 2.5 s a decision"""
 
 
 def _check_sizes(path: Path, model: Any) -> None:
@@ -227,6 +232,21 @@ def _check_sizes(path: Path, model: Any) -> None:
             for d in shape.dim
         ]
         sized[info.name] = dims if info.type.tensor_type.HasField("shape") else [-1]
+    if len(graph.node) > MAX_NODES:
+        raise PolicyFileError(
+            path, "graph", f"{len(graph.node):,} nodes; an MLP policy has at most {MAX_NODES}"
+        )
+    work = 0  # multiply-adds per observation, over every MatMul and Gemm
+    for node in graph.node:
+        if node.op_type in ("MatMul", "Gemm") and node.input[0] in sized and node.output[0] in sized:
+            a_dims = sized[node.input[0]]
+            trans_a = any(att.name == "transA" and att.i for att in node.attribute)
+            inner = a_dims[-2] if node.op_type == "Gemm" and trans_a and len(a_dims) >= 2 else a_dims[-1]
+            work += int(np.prod(sized[node.output[0]], dtype=np.float64)) * max(inner, 1)
+    if work > MAX_WORK:
+        raise PolicyFileError(
+            path, "graph", f"{work:,} multiply-adds per decision; an MLP policy needs at most {MAX_WORK:,}"
+        )
     for node in graph.node:
         for name in node.output:
             dims = sized.get(name, [-1])

@@ -253,3 +253,53 @@ def test_logits_that_are_not_finite_in_play_keep_the_npc_still_and_say_why(tmp_p
     world = new_world(7)
     npc = world.npcs[0]
     assert policy.act(world.observe(npc)) == Action.NOOP and "non-finite logits" in (policy.problem or "")
+
+
+def _chain_model(path: Path, matmuls: int, relus: int = 0) -> Path:
+    """Only allowed ops, every tensor within the bound: an input-dependent (1344, 1344) matrix multiplied by
+    itself `matmuls` times (which constant folding cannot remove), or `relus` cheap nodes in a row."""
+    n = 2 * OBS_SIZE
+    nodes = [
+        helper.make_node("MatMul", ["obs", "w"], ["l0"]),
+        helper.make_node("Gemm", ["obs", "obs"], ["g"], transA=1),
+        helper.make_node("Sub", ["g", "g"], ["z"]),
+        helper.make_node("Concat", ["z", "z"], ["zh"], axis=1),
+        helper.make_node("Concat", ["zh", "zh"], ["m"], axis=0),
+    ]
+    prev = "m"
+    for j in range(matmuls):
+        nodes.append(helper.make_node("MatMul", [prev, "m"], [f"p{j}"]))
+        prev = f"p{j}"
+    for j in range(relus):
+        nodes.append(helper.make_node("Relu", [prev], [f"r{j}"]))
+        prev = f"r{j}"
+    nodes += [
+        helper.make_node("MatMul", ["ones", prev], ["rv"]),
+        helper.make_node("MatMul", ["rv", "z5"], ["s"]),
+        helper.make_node("Add", ["l0", "s"], ["logits"]),
+    ]
+    init = [
+        onnx.numpy_helper.from_array(np.zeros((OBS_SIZE, 5), np.float32), "w"),
+        onnx.numpy_helper.from_array(np.ones((1, n), np.float32), "ones"),
+        onnx.numpy_helper.from_array(np.zeros((n, 5), np.float32), "z5"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", OBS_SIZE])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
+        init,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_a_model_whose_total_work_or_size_is_far_beyond_an_mlps_is_refused(tmp_path: Path) -> None:
+    """Each tensor within the bound, but 60 (1344 x 1344) MatMuls took 2.5 s a decision, and 50,000 Relus
+    seconds to load: both are refused from the file alone."""
+    with pytest.raises(PolicyFileError, match="multiply-adds per decision"):
+        OnnxPolicy(_chain_model(tmp_path / "chain.onnx", matmuls=60))
+    with pytest.raises(PolicyFileError, match="nodes; an MLP policy has at most"):
+        OnnxPolicy(_chain_model(tmp_path / "long.onnx", matmuls=0, relus=300))
