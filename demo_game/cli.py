@@ -39,6 +39,25 @@ SeedOption = Annotated[
 ]
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but loopback needs --token-file.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8750,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding the token every request must send as `Authorization: Bearer`."),
+    ] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Folder for the on-disk answer cache.")] = None,
+) -> None:
+    """Serve the content API (FastAPI, under /v1) that game engines and web pages call: see docs/backend.md."""
+    from backend.serve import serve as run_server  # the CLI is the backend's client: nothing else imports it
+
+    run_server(host, port, workers, token_file, cache_dir)
+
+
 def has_display() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

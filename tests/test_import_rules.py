@@ -82,3 +82,28 @@ def test_engine_source_never_imports_procgen_agents_or_demo() -> None:
         and line.split()[1].split(".")[0] in ("procgen", "agents", "demo_game")
     ]
     assert offenders == []
+
+
+def test_nothing_below_the_backend_imports_it() -> None:
+    """`backend` uses procgen and agents; nothing imports it but its tests and clients. The one place the
+    `ludoforge` CLI reaches it is inside its `serve` command, so importing the CLI never loads it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = [
+        f"{p.relative_to(root)}:{n}"
+        for package in ("engine", "procgen", "agents", "demo_game")
+        for p in (root / package).rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if line.lstrip().startswith(("import ", "from "))
+        and line.split()[1].split(".")[0] == "backend"
+        and not (p.name == "cli.py" and package == "demo_game" and line.startswith("    "))
+    ]
+    assert offenders == []
+    code = "import sys, demo_game.cli; print('backend' in sys.modules)"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )

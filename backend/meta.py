@@ -1,0 +1,88 @@
+"""`GET /v1/health` and `GET /v1/info`: whether the generators are loaded, and what this server runs (the version,
+the generators with their cards' sha, date and headline metrics, and the limits)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from backend.settings import ServerSettings
+from procgen.core.weights import WEIGHTS_DIR
+
+router = APIRouter(tags=["meta"])
+
+
+class ServerState:
+    """What start-up loaded: the shipped level generators, once, before the first request."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.generators: dict[str, Any] = {}
+        self.ready = False
+
+    def load(self) -> None:
+        from procgen.levels.corpus import SHIPPED_CORPORA
+        from procgen.levels.generator import LevelGenerator
+
+        self.generators = {name: LevelGenerator.pretrained(name) for name in sorted(SHIPPED_CORPORA)}
+        self.ready = True
+
+
+class Health(BaseModel):
+    status: str = Field(
+        examples=["ready"], description='"ready" once the generators are loaded, else "loading"'
+    )
+
+
+class Card(BaseModel):
+    name: str = Field(examples=["levels_dungeon"])
+    sha256: str = Field(description="the weights' sha256, as on the card")
+    date: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict, description="the card's headline numbers")
+
+
+class Limits(BaseModel):
+    max_body_bytes: int
+    token_required: bool
+
+
+class Info(BaseModel):
+    version: str
+    generators: list[str] = Field(examples=[["dungeon", "platformer"]])
+    weights: list[Card]
+    limits: Limits
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+def health(request: Request) -> JSONResponse:
+    """200 and "ready" once start-up has loaded the generators; 503 and "loading" before."""
+    ready = request.app.state.ludoforge.ready
+    return JSONResponse({"status": "ready" if ready else "loading"}, status_code=200 if ready else 503)
+
+
+@router.get("/info", response_model=Info)
+def info(request: Request) -> Info:
+    """The version, the generators, every shipped weights card (sha, date, headline metrics) and the limits."""
+    state: ServerState = request.app.state.ludoforge
+    cards = []
+    for path in sorted(WEIGHTS_DIR.glob("*.json")):
+        card = json.loads(path.read_text(encoding="utf-8"))  # our own shipped cards, checked by their tests
+        metrics = card.get("metrics", {})
+        headline = {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool) or v is None}
+        cards.append(
+            Card(
+                name=path.stem, sha256=card.get("weights_sha256", ""), date=card.get("date"), metrics=headline
+            )
+        )
+    return Info(
+        version=request.app.version,
+        generators=sorted(state.generators) if state.ready else [],
+        weights=cards,
+        limits=Limits(
+            max_body_bytes=state.settings.max_body_bytes, token_required=state.settings.token is not None
+        ),
+    )
