@@ -17,6 +17,14 @@ from agents.policies.onnx_policy import OnnxPolicy, PolicyFileError, policy_path
 from engine.sim.policy import Action, Role
 
 
+def _write_model(path: Path, graph: onnx.GraphProto) -> Path:
+    """`graph` as an ONNX file (opset 17) at `path`."""
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
 def _graph_file(
     path: Path, *, in_shape, in_type=TensorProto.FLOAT, outputs: int = 5, nan: bool = False
 ) -> Path:
@@ -32,10 +40,7 @@ def _graph_file(
         [helper.make_tensor_value_info("logits", in_type, ["batch", outputs][-len(in_shape) :])],
         [onnx.numpy_helper.from_array(weights, "w")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path.write_bytes(model.SerializeToString())
-    return path
+    return _write_model(path, graph)
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str, str]]:
@@ -174,10 +179,7 @@ def _op_model(path: Path, op: str) -> Path:
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path.write_bytes(model.SerializeToString())
-    return path
+    return _write_model(path, graph)
 
 
 @pytest.mark.parametrize("op", ["NonZero", "ConstantOfShape", "Loop"])
@@ -212,10 +214,7 @@ def _doubling_model(path: Path, doublings: int) -> Path:
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
         [base, w],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path.write_bytes(model.SerializeToString())
-    return path
+    return _write_model(path, graph)
 
 
 def test_a_model_of_allowed_ops_whose_tensors_grow_past_the_bound_is_refused_by_its_shapes(
@@ -244,9 +243,7 @@ def test_logits_that_are_not_finite_in_play_keep_the_npc_still_and_say_why(tmp_p
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
         [w, one],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    (tmp_path / "div.onnx").write_bytes(model.SerializeToString())
+    _write_model(tmp_path / "div.onnx", graph)
     from demo_game.content import new_world
 
     policy = OnnxPolicy(tmp_path / "div.onnx")
@@ -290,10 +287,7 @@ def _chain_model(path: Path, matmuls: int, relus: int = 0) -> Path:
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 5])],
         init,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path.write_bytes(model.SerializeToString())
-    return path
+    return _write_model(path, graph)
 
 
 def test_a_model_whose_total_work_or_size_is_far_beyond_an_mlps_is_refused(tmp_path: Path) -> None:

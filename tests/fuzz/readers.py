@@ -330,20 +330,13 @@ def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tu
             except target.typed:
                 pass
             except _Hang:
-                saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
-                saved.write_bytes(mutated)
-                findings.append(Finding(target.name, f"Hang at input {n}: over {INPUT_SECONDS} s", saved))
-            except Exception as exc:
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
-                saved.write_bytes(mutated)
                 findings.append(
-                    Finding(
-                        target.name,
-                        f"{type(exc).__name__} at {where.filename}:{where.lineno}: {exc}"[:300],
-                        saved,
-                    )
+                    _finding(target, n, mutated, f"Hang at input {n}: over {INPUT_SECONDS} s", keep)
                 )
+            except Exception as exc:  # any type but the typed ones is what the fuzzer looks for
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                error = f"{type(exc).__name__} at {where.filename}:{where.lineno}: {exc}"[:300]
+                findings.append(_finding(target, n, mutated, error, keep))
             finally:
                 signal.alarm(0)
             _restore(victim)
@@ -352,6 +345,13 @@ def fuzz(target: Target, inputs: int, seed: int, keep: Path | None = None) -> tu
             path.write_bytes(data)
     signal.signal(signal.SIGALRM, previous)
     return inputs, findings
+
+
+def _finding(target: Target, n: int, mutated: bytes, error: str, keep: Path | None) -> Finding:
+    """A finding, with the input that caused it saved for a regression test."""
+    saved = (keep or Path(tempfile.gettempdir())) / f"fuzz_{target.name.replace(' ', '_')}_{n}"
+    saved.write_bytes(mutated)
+    return Finding(target.name, error, saved)
 
 
 def _restore(path: Path) -> None:
