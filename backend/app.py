@@ -1,109 +1,80 @@
-"""The app factory: `create_app(settings)` mounts the /v1 routers and the cross-cutting layers (body limit, token,
-problem-details errors), so each test builds its own app."""
+"""The app factory: `create_app(settings)` mounts the /v1 routers and the layers every request passes (access log,
+CORS, body limit, token, rate limit, cache front; see backend.middleware), and turns every error into RFC 9457
+problem details. Each test builds its own app."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import meta
+from backend import art, levels, meta
+from backend.content import Busy, TimedOut
+from backend.middleware import AccessLog, BodyLimit, CacheFront, RateLimit, TokenCheck, problem
 from backend.settings import ServerSettings
+from backend.state import ServerState
 from engine.errors import LudoforgeError
 
-PROBLEM = "application/problem+json"
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-def problem(status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
-    """An RFC 9457 problem-details answer; `errors` name each field at fault and what was expected."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
-class BodyLimit:
-    """Refuses a body over `limit` bytes with 413 before it is read into memory: at once when Content-Length says
-    so, or as soon as a streamed body passes the limit."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "Request body too large", f"the body may be at most {self.limit:,} bytes")
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+log = logging.getLogger("ludoforge.serve")
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     """The ludoforge content API under /v1, configured by `settings` (loopback, no token, by default)."""
     settings = settings or ServerSettings()
-    state = meta.ServerState(settings)
+    state = ServerState(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_generators:
             state.load()  # once, before the first request: /v1/health says ready only after this
+        if state.jobs is not None:
+            state.jobs.start()
         yield
+        # Graceful shutdown: uvicorn has stopped taking requests and let the open ones finish; now the jobs
+        # are stopped and marked, and the workers finish what they hold.
+        if state.jobs is not None:
+            state.jobs.stop()
+        state.close()
 
     app = FastAPI(
         title="ludoforge content API",
         version=_version(),
-        description="Playable levels, dungeons, tilesets and sprites from ludoforge's generators.",
+        description=(
+            "Playable levels, dungeons, tilesets and sprites from ludoforge's generators. The same request body "
+            "always gives the same bytes, with a strong ETag; `If-None-Match` gives 304. Errors are RFC 9457 "
+            "problem details naming the field. A server listening beyond loopback needs "
+            "`Authorization: Bearer <token>` on every request."
+        ),
         lifespan=lifespan,
-        dependencies=[Depends(_token_check(settings))],
     )
     app.state.ludoforge = state
+    # Starlette wraps each added middleware around the ones before it: add the innermost first.
+    app.add_middleware(CacheFront, state=state)
+    app.add_middleware(RateLimit, rate=settings.rate_limit)
+    app.add_middleware(TokenCheck, token=settings.token)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "X-Cache", "Retry-After", "Location"],
+        )
+    app.add_middleware(AccessLog)
     _add_error_handlers(app)
-    app.include_router(meta.router, prefix="/v1")
+    for router in (meta.router, levels.router, art.router, art.blobs_router):
+        app.include_router(router, prefix="/v1")
     return app
-
-
-def _token_check(settings: ServerSettings) -> Callable[[Request], None]:
-    expected = None if settings.token is None else f"Bearer {settings.token}"
-
-    def check(request: Request) -> None:
-        if expected is not None and request.headers.get("authorization") != expected:
-            raise HTTPException(401, "a valid `Authorization: Bearer <token>` header is required")
-
-    return check
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -113,12 +84,20 @@ def _add_error_handlers(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": str(e.get("msg"))}
             for e in exc.errors()
         ]
-        return problem(422, "Invalid request", errors[0]["message"] if errors else "invalid request", errors)
+        first = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "invalid request"
+        return problem(422, "Invalid request", first, errors)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        titles = {401: "Unauthorized", 404: "Not found", 405: "Method not allowed"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed"}
+        return problem(
+            exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers
+        )
+
+    # Starlette answers unknown paths and methods before the app's handlers; keep those as problem details too.
+    @app.exception_handler(StarletteHTTPException)
+    async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return await http_error(request, HTTPException(exc.status_code, str(exc.detail), exc.headers))
 
     @app.exception_handler(LudoforgeError)
     async def project_error(request: Request, exc: LudoforgeError) -> JSONResponse:
@@ -127,12 +106,24 @@ def _add_error_handlers(app: FastAPI) -> None:
             422, "Invalid request", str(exc), [{"field": field, "message": str(exc)}] if field else None
         )
 
-    # Starlette answers unknown paths and methods before the app's handlers; keep those as problem details too.
-    from starlette.exceptions import HTTPException as StarletteHTTPException
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        return problem(503, "Busy", "every worker is taken: try again shortly", headers={"Retry-After": "1"})
 
-    @app.exception_handler(StarletteHTTPException)
-    async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return await http_error(request, HTTPException(exc.status_code, str(exc.detail)))
+    @app.exception_handler(TimedOut)
+    async def timed_out(request: Request, exc: TimedOut) -> JSONResponse:
+        limit = request.app.state.ludoforge.settings.timeout_s
+        return problem(504, "Generation timed out", f"the work took longer than {limit:g} s: ask for less")
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        # json.loads recurses once per nesting level: a body nested thousands deep is bad input, not a crash.
+        return problem(
+            422,
+            "Invalid request",
+            "body: nested too deeply",
+            [{"field": "body", "message": "nested too deeply"}],
+        )
 
 
 def _version() -> str:

@@ -10,26 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from backend.settings import ServerSettings
+from backend.state import ServerState
 from procgen.core.weights import WEIGHTS_DIR
 
 router = APIRouter(tags=["meta"])
-
-
-class ServerState:
-    """What start-up loaded: the shipped level generators, once, before the first request."""
-
-    def __init__(self, settings: ServerSettings) -> None:
-        self.settings = settings
-        self.generators: dict[str, Any] = {}
-        self.ready = False
-
-    def load(self) -> None:
-        from procgen.levels.corpus import SHIPPED_CORPORA
-        from procgen.levels.generator import LevelGenerator
-
-        self.generators = {name: LevelGenerator.pretrained(name) for name in sorted(SHIPPED_CORPORA)}
-        self.ready = True
 
 
 class Health(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from functools import cache
@@ -87,15 +86,6 @@ def tileset_for_seed(seed: int) -> Path:
     return index
 
 
-CAST = {
-    "player": ("hero",),
-    "enemy": ("enemy_undead", "enemy_slime", "enemy_critter"),
-    "npc": ("npc_villager", "npc_automaton"),
-}
-"""role → the sprite classes its characters are drawn from; NPC i of a role gets class i % len (the renderer)"""
-CAST_FPS = 8.0
-
-
 def sprite_weights_key() -> str:
     """12 hex digits naming the shipped sprite weights, so new weights mean a new cast."""
     from procgen.core.weights import WEIGHTS_DIR
@@ -121,23 +111,11 @@ def cast_for_seed(seed: int) -> Path:
     index = folder / "cast.json"
     if index.exists():  # written last, so its presence means the cast is whole
         return index
-    from PIL import Image
+    from engine.atomic import atomic_write_bytes
+    from procgen.characters.cast import cast_files
 
-    from engine.atomic import atomic_write_bytes, atomic_write_text
-    from procgen.characters.animation import FACINGS, FRAMES, walk_sheet
-
-    folder.mkdir(parents=True, exist_ok=True)
-    gen = sprite_generator()
-    roles: dict[str, list[str]] = {}
-    for role, classes in CAST.items():
-        for cls in classes:
-            sheet = walk_sheet(gen.sample(cls, 1, seed)[0])
-            buf = io.BytesIO()
-            Image.fromarray(sheet, "RGBA").save(buf, format="PNG")
-            atomic_write_bytes(folder / f"{cls}.png", buf.getvalue())
-            roles.setdefault(role, []).append(f"{cls}.png")
-    cast = {"sprite_px": 32, "frames": FRAMES, "fps": CAST_FPS, "facings": list(FACINGS), "roles": roles}
-    atomic_write_text(index, json.dumps(cast, indent=1) + "\n")
+    for name, data in cast_files(sprite_generator(), seed).items():  # cast.json comes last
+        atomic_write_bytes(folder / name, data)
     return index
 
 

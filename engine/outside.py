@@ -211,14 +211,27 @@ def read_outside_image(
 ) -> Any:
     """An image file as a (H, W, channels) uint8 array in `mode`, its size checked from the header before any
     pixel is decoded (a small PNG can declare 200 megapixels)."""
+    path = Path(path)
+    data = read_outside(path, limit=limit, error=error)
+    return decode_image(data, path, mode=mode, max_pixels=max_pixels, error=error)
+
+
+def decode_image(
+    data: bytes,
+    where: str | Path,
+    *,
+    mode: str = "RGB",
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    error: ErrorFactory = FileFormatError,
+) -> Any:
+    """Image bytes already read (an upload, say) as a (H, W, channels) uint8 array in `mode`, by the same rule as
+    `read_outside_image`: the size from the header first; errors name `where`."""
     import io
     import warnings
 
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
-    data = read_outside(path, limit=limit, error=error)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -226,12 +239,14 @@ def read_outside_image(
                 width, height = img.size
                 if width * height > max_pixels:
                     raise error(
-                        path, "size", f"{width}x{height} is more than the {max_pixels:,} pixels allowed"
+                        where, "size", f"{width}x{height} is more than the {max_pixels:,} pixels allowed"
                     )
                 return np.asarray(img.convert(mode))
     except FileFormatError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise error(path, "file", f"not a readable image ({e})") from None
+    except UnidentifiedImageError:
+        raise error(where, "file", "not a readable image (expected PNG, JPEG, WebP, GIF or BMP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise error(where, "file", f"not a readable image ({e})") from None
     except (OSError, ValueError, SyntaxError) as e:  # PIL's decoders raise these for truncated or odd files
-        raise error(path, "file", f"not a readable image ({e})") from None
+        raise error(where, "file", f"not a readable image ({e})") from None

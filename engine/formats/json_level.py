@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_bytes
 from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.level import MAX_LEVEL_SIDE, Legend, Level, LevelMeta, Spawn, TileDef, parse_semantic
 
@@ -119,8 +119,13 @@ def _semantic(r: FieldReader, value: str, field: str):
         raise r.error(field, str(e).split(": ", 1)[1]) from None
 
 
+def json_bytes(level: Level) -> bytes:
+    """The level as our JSON file's bytes."""
+    return (json.dumps(level_to_dict(level), indent=1) + "\n").encode("utf-8")
+
+
 def write_json(level: Level, path: str | Path) -> None:
-    atomic_write_text(path, json.dumps(level_to_dict(level), indent=1) + "\n")
+    atomic_write_bytes(path, json_bytes(level))
 
 
 def read_json(path: str | Path) -> Level:

@@ -50,7 +50,12 @@ def preview_image(level: Level, scale: int = 8) -> Image.Image:
     return Image.fromarray(rgb, "RGB")
 
 
-def write_png(level: Level, path: str | Path, scale: int = 8) -> None:
+def png_bytes(level: Level, scale: int = 8) -> bytes:
+    """The level's preview as PNG bytes."""
     buf = io.BytesIO()
     preview_image(level.validate(), scale).save(buf, format="PNG")
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_png(level: Level, path: str | Path, scale: int = 8) -> None:
+    atomic_write_bytes(path, png_bytes(level, scale))

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
+from engine.atomic import atomic_write_bytes
 from engine.errors import LevelFormatError
 from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.formats.png_preview import SEMANTIC_COLOURS
@@ -187,18 +187,19 @@ def _map_dict(level: Level, tileset_entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_tiled(level: Level, path: str | Path, tileset: TilesetMode = "embedded") -> None:
-    """Write `.tmj` or `.tmx` (by suffix), its tileset image `<stem>.tiles.png`, and an external tileset if asked."""
-    path = Path(path)
+def tiled_files(
+    level: Level, stem: str, xml: bool = False, tileset: TilesetMode = "embedded"
+) -> dict[str, bytes]:
+    """A `.tmj` (or `.tmx`) map named `<stem>`, first, then its tileset image and, if asked, its external
+    tileset, by file name."""
     level.validate()
-    xml = path.suffix.lower() == ".tmx"
-    image_name = f"{path.stem}.tiles.png"
+    image_name = f"{stem}.tiles.png"
     ts = _tileset_dict(level, image_name)
-    atomic_write_bytes(path.parent / image_name, _tileset_image(level, ts))
+    files = {f"{stem}.{'tmx' if xml else 'tmj'}": b"", image_name: _tileset_image(level, ts)}
     if tileset == "external":
-        ts_name = f"{path.stem}{'.tsx' if xml else '.tsj'}"
+        ts_name = f"{stem}{'.tsx' if xml else '.tsj'}"
         ts_text = _tileset_to_xml(ts) if xml else json.dumps(ts, indent=1)
-        atomic_write_text(path.parent / ts_name, ts_text + "\n")
+        files[ts_name] = (ts_text + "\n").encode("utf-8")
         entry = {"firstgid": 1, "source": ts_name}
     elif tileset == "embedded":
         entry = {"firstgid": 1, **ts}
@@ -206,7 +207,18 @@ def write_tiled(level: Level, path: str | Path, tileset: TilesetMode = "embedded
     else:
         raise ValueError(f"tileset: expected 'embedded' or 'external', got {tileset!r}")
     m = _map_dict(level, entry)
-    atomic_write_text(path, (_map_to_xml(m) if xml else json.dumps(m, indent=1)) + "\n")
+    files[next(iter(files))] = ((_map_to_xml(m) if xml else json.dumps(m, indent=1)) + "\n").encode("utf-8")
+    return files
+
+
+def write_tiled(level: Level, path: str | Path, tileset: TilesetMode = "embedded") -> None:
+    """Write `.tmj` or `.tmx` (by suffix), its tileset image `<stem>.tiles.png`, and an external tileset if asked."""
+    path = Path(path)
+    files = tiled_files(level, path.stem, xml=path.suffix.lower() == ".tmx", tileset=tileset)
+    main, *others = files
+    for name in others:
+        atomic_write_bytes(path.parent / name, files[name])
+    atomic_write_bytes(path, files[main])
 
 
 def _props_xml(parent: ET.Element, props: list[dict[str, Any]]) -> None:
@@ -509,9 +521,11 @@ def _spawns(m: TiledMap, r: FieldReader) -> list[Spawn]:
     return spawns
 
 
-def _level_from_map(data: Any, path: Path, r: FieldReader) -> Level:
+def _level_from_map(data: Any, path: Path, r: FieldReader, files: bool = True) -> Level:
     m = validated(TiledMap, data, path)
     entry = m.tilesets[0]
+    if entry.source and not files:
+        raise r.error("tilesets[0].source", "an external tileset cannot be read here: embed it in the map")
     ts = _load_external_tileset(entry.source, path.parent, r, "tilesets[0]") if entry.source else entry
     legend = _legend_from_tileset(ts, r)
     tile_layers = [layer for layer in m.layers if isinstance(layer, TileLayer)]
@@ -533,6 +547,14 @@ def _level_from_map(data: Any, path: Path, r: FieldReader) -> Level:
         name=meta_value("name", path.stem),
     )
     return r.validated(Level(tiles=tiles, legend=legend, spawns=tuple(_spawns(m, r)), meta=meta))
+
+
+def tiled_from_text(text: str, name: str, xml: bool = False) -> Level:
+    """A Tiled map from its text, with no file access: its tileset must be embedded. Errors name `name`."""
+    path = Path(name)
+    r = FieldReader(path)
+    data = _tmx_to_dict(_xml_root(text, r), r) if xml else load_json(text, path)
+    return _level_from_map(data, path, r, files=False)
 
 
 def read_tiled(path: str | Path) -> Level:

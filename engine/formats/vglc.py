@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_bytes
 from engine.formats.fields import FieldReader, load_json, read_bounded
 from engine.formats.json_level import level_from_dict, level_to_dict
 from engine.level import MAX_LEVEL_SIDE, SEMANTICS, Legend, Level, Semantic, TileDef
@@ -29,8 +29,13 @@ def legend_path_for(level_path: str | Path) -> Path:
 
 def read_legend(path: str | Path) -> tuple[Legend, dict[str, Any]]:
     """Parse a VGLC legend; returns the Legend and the `ludoforge` extension block (empty for plain VGLC)."""
+    return legend_from_text(read_bounded(path), path)
+
+
+def legend_from_text(text: str, path: str | Path) -> tuple[Legend, dict[str, Any]]:
+    """`read_legend` on text already read; errors name `path`."""
     r = FieldReader(path)
-    data = load_json(read_bounded(path), path)
+    data = load_json(text, path)
     tiles = r.get(data, "tiles", dict, "tiles")
     ext = r.get(data, "ludoforge", dict, "ludoforge", default={})
     ids = r.get(ext, "ids", dict, "ludoforge.ids", default={})
@@ -101,7 +106,15 @@ def read_vglc(path: str | Path, legend_path: str | Path | None = None) -> Level:
             "legend", f"no legend found (looked for {legend_path}); pass one explicitly"
         )
     legend, ext = read_legend(legend_path)
-    tiles = parse_ascii(read_bounded(path), legend, path)
+    return vglc_from_text(read_bounded(path), path, legend, ext, legend_path)
+
+
+def vglc_from_text(
+    text: str, path: str | Path, legend: Legend, ext: dict[str, Any], legend_path: str | Path
+) -> Level:
+    """A VGLC level from its text and its parsed legend; errors name `path` or `legend_path`."""
+    path = Path(path)
+    tiles = parse_ascii(text, legend, path)
     # Spawns and meta live in the legend's extension block; the JSON reader checks them, naming the legend file.
     data = level_to_dict(FieldReader(path).validated(Level(tiles=tiles, legend=legend)))
     data["spawns"] = ext.get("spawns", [])
@@ -109,10 +122,12 @@ def read_vglc(path: str | Path, legend_path: str | Path | None = None) -> Level:
     return level_from_dict(data, legend_path)
 
 
-def write_vglc(level: Level, path: str | Path, legend_path: str | Path | None = None) -> None:
-    """Write `<path>` (ASCII) and its legend (default `<stem>.legend.json`) carrying ids, spawns and meta."""
-    path = Path(path)
-    legend_path = Path(legend_path) if legend_path else path.with_suffix(".legend.json")
+def vglc_files(level: Level, stem: str) -> dict[str, bytes]:
+    """`<stem>.txt` (ASCII) first, then its legend `<stem>.legend.json` carrying ids, spawns and meta."""
+    return {f"{stem}.txt": to_ascii(level).encode("utf-8"), f"{stem}.legend.json": _legend_bytes(level)}
+
+
+def _legend_bytes(level: Level) -> bytes:
     d = level_to_dict(level)
     legend = {
         "tiles": {t.char: [t.semantic.value] for t in level.legend.tiles},
@@ -123,5 +138,12 @@ def write_vglc(level: Level, path: str | Path, legend_path: str | Path | None = 
             "meta": d["meta"],
         },
     }
-    atomic_write_text(legend_path, json.dumps(legend, indent=1, ensure_ascii=False) + "\n")
-    atomic_write_text(path, to_ascii(level))
+    return (json.dumps(legend, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_vglc(level: Level, path: str | Path, legend_path: str | Path | None = None) -> None:
+    """Write `<path>` (ASCII) and its legend (default `<stem>.legend.json`) carrying ids, spawns and meta."""
+    path = Path(path)
+    legend_path = Path(legend_path) if legend_path else path.with_suffix(".legend.json")
+    atomic_write_bytes(legend_path, _legend_bytes(level))
+    atomic_write_bytes(path, to_ascii(level).encode("utf-8"))

@@ -193,9 +193,14 @@ def codes_from_logits(
 ) -> np.ndarray:
     """Argmax per tile (after the calibrated `bias`, if any) → (B, H, W) uint8 semantic codes."""
     lut = np.asarray(channels, dtype=np.uint8)
-    if bias is not None:
-        logits = logits.log_softmax(1) + logits.new_tensor(bias)[None, :, None, None]
-    return lut[logits.argmax(1).cpu().numpy()]
+    return lut[tile_scores(logits, bias).argmax(1).cpu().numpy()]
+
+
+def tile_scores(logits: torch.Tensor, bias: tuple[float, ...] | None = None) -> torch.Tensor:
+    """What the argmax per tile is taken over: the logits, or their log-probabilities plus the calibrated bias."""
+    if bias is None:
+        return logits
+    return logits.log_softmax(1) + logits.new_tensor(bias)[None, :, None, None]
 
 
 def calibrate_logit_bias(

@@ -8,6 +8,7 @@ rooms = gen.sample(4, seed=7, conditions={"density": {"enemies": 3}, "doors": {"
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from engine.level import Legend, Level, LevelMeta, Semantic
 from procgen.core.device import select_device
 from procgen.core.weights import WEIGHTS_DIR, WeightsError, card_config, load_into, load_weights
 from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped_corpus
-from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, codes_from_logits, density_of, door_masks
+from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, density_of, door_masks, tile_scores
 from procgen.levels.repair import RepairError
 from procgen.levels.repair import repair as repair_level
 from procgen.levels.solver import is_playable
@@ -48,6 +49,9 @@ def _finite_density(field: str, value: Any) -> float:
 
 SIDES = ("north", "south", "west", "east")
 REPAIR_TIME_LIMIT_S = 0.5
+ARGMAX_MARGIN = 1e-3
+"""a tile whose best two scores are closer than this is decided in float64 (see `LevelGenerator.raw`): float32
+batches here differ by at most about 5e-5 in a score"""
 MODE_REDRAWS = 8
 """how many fresh latents a sample that exactly copies a training example, or is a bare room, may be drawn again
 from (see `LevelGenerator.sample_codes`)"""
@@ -63,6 +67,16 @@ class SampleReport:
     repair_seconds: np.ndarray
     raw: np.ndarray = field(repr=False)
     """(N, H, W) the generator's argmax tiles before the genre's finishing step"""
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """One call's worth of samples: `LevelGenerator.sample_batch` takes several and answers each alone."""
+
+    n: int
+    seed: int = 0
+    conditions: Mapping[str, Any] | None = None
+    repair: bool = True
 
 
 def door_mask(height: int, width: int, doors: Mapping[str, Sequence[int]]) -> np.ndarray:
@@ -109,6 +123,7 @@ class LevelGenerator:
             else np.zeros(corpus.examples.shape, np.float32)
         )
         self._training = {x.tobytes() for x in np.ascontiguousarray(corpus.examples)}
+        self._net64: Generator | None = None
 
     # --------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -180,16 +195,42 @@ class LevelGenerator:
     # ---------------------------------------------------------------------------------------------- sample
     @torch.no_grad()
     def raw(self, z: torch.Tensor, density: np.ndarray, doors: np.ndarray) -> np.ndarray:
-        """The generator's argmax tiles for latent vectors `z` (N, z_dim) under the given conditions."""
+        """The generator's argmax tiles for latent vectors `z` (N, z_dim) under the given conditions.
+
+        A sample's tiles do not depend on what else is in the batch. Float32 results do move with the batch
+        (by about 1e-5 here), so a tile whose best two scores are closer than ARGMAX_MARGIN could flip; such a
+        sample is computed again alone in float64, which gives the same answer whatever batch it came in. This
+        is what lets the backend batch requests together without changing any of them."""
         out = []
+        lut = np.asarray(self.cfg.channels, dtype=np.uint8)
         for i in range(0, len(z), BATCH):
-            logits = self.net(
-                z[i : i + BATCH].to(self.device),
-                torch.from_numpy(density[i : i + BATCH]).to(self.device),
-                torch.from_numpy(doors[i : i + BATCH]).to(self.device),
+            part = slice(i, i + BATCH)
+            scores = tile_scores(
+                self.net(
+                    z[part].to(self.device),
+                    torch.from_numpy(density[part]).to(self.device),
+                    torch.from_numpy(doors[part]).to(self.device),
+                ),
+                self.cfg.logit_bias,
             )
-            out.append(codes_from_logits(logits, self.cfg.channels, self.cfg.logit_bias))
+            best = scores.argmax(1)
+            top = scores.topk(2, dim=1).values
+            close = ((top[:, 0] - top[:, 1]).amin((1, 2)) < ARGMAX_MARGIN).nonzero().flatten().tolist()
+            for j in close:
+                best[j] = self._scores64(z[i + j], density[i + j], doors[i + j]).argmax(0).to(best.device)
+            out.append(lut[best.cpu().numpy()])
         return np.concatenate(out)
+
+    def _scores64(self, z: torch.Tensor, density: np.ndarray, doors: np.ndarray) -> torch.Tensor:
+        """One sample's tile scores (C, H, W) in float64 on the CPU, alone."""
+        if self._net64 is None:
+            self._net64 = copy.deepcopy(self.net).to("cpu", torch.float64).eval()
+        logits = self._net64(
+            z[None].to("cpu", torch.float64),
+            torch.from_numpy(density[None]).double(),
+            torch.from_numpy(doors[None]).double(),
+        )
+        return tile_scores(logits, self.cfg.logit_bias)[0]
 
     def latents(self, n: int, seed: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(int(seed)))
@@ -206,28 +247,60 @@ class LevelGenerator:
 
         Deterministic per seed. Without `z`, a sample that copies a training example or is a bare room is drawn
         again (up to `MODE_REDRAWS` times) from further latents of the same seed, so repeats stay rare."""
-        if not 1 <= n <= MAX_SAMPLES:
-            raise ValueError(f"n: expected 1..{MAX_SAMPLES}, got {n}")
-        rng = np.random.default_rng(seed)
-        density, doors = self.conditions(n, rng, conditions)
-        raw = self.raw(self.latents(n, seed) if z is None else z, density, doors)
+        if z is not None:
+            return self._sample([SampleRequest(n, seed, conditions, repair)], [z])[0]
+        return self.sample_batch([SampleRequest(n, seed, conditions, repair)])[0]
+
+    def sample_batch(self, requests: Sequence[SampleRequest]) -> list[tuple[np.ndarray, SampleReport]]:
+        """`sample_codes` for several requests at once: one forward pass for all of them at each stage, and for
+        each request exactly the grids it gets alone (see `raw`). The backend's micro-batching calls this."""
+        return self._sample(requests, None)
+
+    def _sample(
+        self, requests: Sequence[SampleRequest], given_z: Sequence[torch.Tensor] | None
+    ) -> list[tuple[np.ndarray, SampleReport]]:
+        for r in requests:
+            if not 1 <= r.n <= MAX_SAMPLES:
+                raise ValueError(f"n: expected 1..{MAX_SAMPLES}, got {r.n}")
+        if sum(r.n for r in requests) > MAX_SAMPLES:
+            raise ValueError(f"n: expected at most {MAX_SAMPLES} samples in one batch")
+        conditions = [self.conditions(r.n, np.random.default_rng(r.seed), r.conditions) for r in requests]
+        density = np.concatenate([c[0] for c in conditions])
+        doors = np.concatenate([c[1] for c in conditions])
+        zs = given_z if given_z is not None else [self.latents(r.n, r.seed) for r in requests]
+        raw = self.raw(torch.cat(list(zs)), density, doors)
         codes = finish(raw, doors, self.genre.name)
+        bounds = np.cumsum([0] + [r.n for r in requests])
         # The generator's modes are the corpus's own rooms, mostly its bare ones (the same doors, nothing inside),
         # and every such sample repeats another. One that copies a training example or is a bare room is drawn
         # again from a fresh latent of the seed's own, under the same conditions; a given `z` is kept as it is.
-        for attempt in range(1, MODE_REDRAWS + 1 if z is None else 1):
-            again = np.nonzero(self.is_mode(codes))[0]
-            if not len(again):
+        for attempt in range(1, MODE_REDRAWS + 1 if given_z is None else 1):
+            again = self.is_mode(codes)
+            if not again.any():
                 break
-            redraw_seed = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
-            raw[again] = self.raw(self.latents(n, redraw_seed)[again], density[again], doors[again])
-            codes[again] = finish(raw[again], doors[again], self.genre.name)
+            redraw = []
+            for k, r in enumerate(requests):
+                mine = again[bounds[k] : bounds[k + 1]]
+                if mine.any():
+                    redraw_seed = int(np.random.SeedSequence([r.seed, attempt]).generate_state(1)[0])
+                    redraw.append(self.latents(r.n, redraw_seed)[torch.from_numpy(mine)])
+            at = np.nonzero(again)[0]
+            raw[at] = self.raw(torch.cat(redraw), density[at], doors[at])
+            codes[at] = finish(raw[at], doors[at], self.genre.name)
         room = self.genre.name == "topdown"
         playable = np.array([is_playable(c, self.genre, room=room) for c in codes], dtype=bool)
-        if repair:
-            return self.repair_codes(codes, raw, playable)
-        zeros = np.zeros(len(codes))
-        return codes, SampleReport(playable, zeros.astype(np.int32), zeros, raw)
+        out = []
+        for k, r in enumerate(requests):
+            part = slice(bounds[k], bounds[k + 1])
+            mine_codes, mine_raw = codes[part].copy(), raw[part].copy()
+            if r.repair:
+                out.append(self.repair_codes(mine_codes, mine_raw, playable[part]))
+            else:
+                zeros = np.zeros(r.n)
+                out.append(
+                    (mine_codes, SampleReport(playable[part], zeros.astype(np.int32), zeros, mine_raw))
+                )
+        return out
 
     def is_mode(self, codes: np.ndarray) -> np.ndarray:
         """(N,) True where a finished sample exactly copies a training example, or is a room with nothing but

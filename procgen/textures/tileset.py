@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
+from engine.atomic import atomic_write_bytes
 from engine.level import Semantic
 from procgen.textures.generator import THEMES, TextureGenerator
 
@@ -128,15 +129,23 @@ class Tileset:
             ],
         }
 
-    def save(self, folder: str | Path) -> Path:
-        """Write atlas.png, tileset.tsj and index.json into `folder` (each atomically); returns the index path."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+    def files(self) -> dict[str, bytes]:
+        """atlas.png, tileset.tsj and index.json as bytes, index.json last (what `save` writes)."""
         buf = io.BytesIO()
         Image.fromarray(self.atlas, "RGBA").save(buf, format="PNG")
-        atomic_write_bytes(folder / "atlas.png", buf.getvalue())
-        atomic_write_text(folder / "tileset.tsj", json.dumps(self.tiled(), indent=1) + "\n")
-        atomic_write_text(folder / "index.json", json.dumps(self.index(), indent=1) + "\n")
+        return {
+            "atlas.png": buf.getvalue(),
+            "tileset.tsj": (json.dumps(self.tiled(), indent=1) + "\n").encode("utf-8"),
+            "index.json": (json.dumps(self.index(), indent=1) + "\n").encode("utf-8"),
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Write atlas.png, tileset.tsj and index.json into `folder` (each atomically, the index last, so its
+        presence means the set is whole); returns the index path."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in self.files().items():
+            atomic_write_bytes(folder / name, data)
         return folder / "index.json"
 
 
@@ -222,13 +231,21 @@ def void_tile(floor: np.ndarray) -> np.ndarray:
 class TilesetGenerator:
     """Builds a Tileset for a seed from the shipped texture generators (loaded once, reused for every seed)."""
 
-    def __init__(self, theme: TilesetTheme | None = None, tile_px: int = 32, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        theme: TilesetTheme | None = None,
+        tile_px: int = 32,
+        device: str = "cpu",
+        loaded: Mapping[str, TextureGenerator] | None = None,
+    ) -> None:
+        """`loaded`: texture generators already loaded, by theme (a server keeps one of each); the rest load."""
         if not MIN_TILE_PX <= tile_px <= MAX_TILE_PX:
             raise ValueError(f"tile_px: expected {MIN_TILE_PX}..{MAX_TILE_PX}, got {tile_px}")
         self.theme = theme or TilesetTheme()
         self.tile_px = tile_px
+        loaded = loaded or {}
         self.generators = {
-            part: TextureGenerator.pretrained(texture, device=device)
+            part: loaded[texture] if texture in loaded else TextureGenerator.pretrained(texture, device=device)
             for part, texture in self.theme.textures().items()
         }
 

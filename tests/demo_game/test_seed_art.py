@@ -38,7 +38,8 @@ def test_a_corrupt_cached_tileset_falls_back_to_the_stock_tiles(tmp_path, monkey
 
 
 def test_casts_are_generated_per_seed_and_cached(tmp_path, monkeypatch) -> None:
-    from demo_game.content import CAST, cast_for_seed, sprite_weights_key
+    from demo_game.content import cast_for_seed, sprite_weights_key
+    from procgen.characters.cast import CAST
 
     monkeypatch.setenv("LUDOFORGE_HOME", str(tmp_path))
     first = cast_for_seed(3)

@@ -1,0 +1,93 @@
+"""What one server process holds: the generators (loaded once, at start-up), the answer cache and blob store,
+the worker threads, the level batchers and the jobs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend.content import Workers
+from backend.settings import ServerSettings
+from backend.store import ByteStore
+from procgen.core.weights import WEIGHTS_DIR
+
+if TYPE_CHECKING:
+    from backend.batching import LevelBatcher
+
+RAW_MEMO_ENTRIES = 65_536
+"""request bodies remembered by their bytes, so a repeated body skips parsing on its way to the cache"""
+
+
+def card_sha(stem: Path) -> str:
+    """The weights' sha256 from the card beside them."""
+    card = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    return str(card.get("weights_sha256", ""))
+
+
+class ServerState:
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.ready = False
+        self.generators: dict[str, Any] = {}
+        """level generators by name: the shipped corpora, then those trained by jobs"""
+        self.weights: dict[str, str] = {}
+        """the sha256 of each loaded weights file, by the name a request gives for it"""
+        self.textures: dict[str, Any] = {}
+        self.sprites: Any = None
+        self.batchers: dict[str, LevelBatcher] = {}
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        if settings.cache_dir is not None:
+            self.home = Path(settings.cache_dir)
+        else:
+            self._scratch = tempfile.TemporaryDirectory(prefix="ludoforge-serve-")
+            self.home = Path(self._scratch.name)
+        on_disk = settings.cache_dir is not None
+        self.answers = ByteStore(
+            settings.cache_memory_bytes, self.home / "answers" if on_disk else None, settings.cache_disk_bytes
+        )
+        self.blobs = ByteStore(
+            settings.cache_memory_bytes, self.home / "blobs" if on_disk else None, settings.cache_disk_bytes
+        )
+        self.workers = Workers(settings.threads, settings.queue, settings.timeout_s)
+        self._raw: OrderedDict[str, str] = OrderedDict()
+        self.jobs: Any = None
+
+    def load(self) -> None:
+        """Every shipped generator, once: the level GANs, the six texture themes and the sprite GAN."""
+        from procgen.characters.generator import SpriteGenerator
+        from procgen.levels.corpus import SHIPPED_CORPORA
+        from procgen.levels.generator import LevelGenerator
+        from procgen.textures.generator import THEMES, TextureGenerator
+
+        for name in sorted(SHIPPED_CORPORA):
+            self.add_generator(name, LevelGenerator.pretrained(name))
+        for theme in THEMES:
+            self.textures[theme] = TextureGenerator.pretrained(theme, device="cpu")
+            self.weights[f"textures_{theme}"] = card_sha(WEIGHTS_DIR / f"textures_{theme}")
+        self.sprites = SpriteGenerator.pretrained()
+        self.weights["sprites"] = card_sha(WEIGHTS_DIR / "sprites")
+        self.ready = True
+
+    def add_generator(self, name: str, generator: Any) -> None:
+        from backend.batching import LevelBatcher
+
+        self.generators[name] = generator
+        self.weights[name] = card_sha(generator.weights_stem) if generator.weights_stem else ""
+        self.batchers[name] = LevelBatcher(generator, self.workers, self.settings)
+
+    def remember_raw(self, raw_key: str, key: str) -> None:
+        self._raw[raw_key] = key
+        self._raw.move_to_end(raw_key)
+        if len(self._raw) > RAW_MEMO_ENTRIES:
+            self._raw.popitem(last=False)
+
+    def known_raw(self, raw_key: str) -> str | None:
+        return self._raw.get(raw_key)
+
+    def close(self) -> None:
+        self.workers.shutdown()
+        if self._scratch is not None:
+            self._scratch.cleanup()
