@@ -9,15 +9,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend import art, levels, meta
 from backend.content import Busy, TimedOut
-from backend.middleware import AccessLog, BodyLimit, CacheFront, RateLimit, TokenCheck, problem
+from backend.middleware import PROBLEM, AccessLog, BodyLimit, CacheFront, RateLimit, TokenCheck, problem
 from backend.settings import ServerSettings
 from backend.state import ServerState
 from engine.errors import LudoforgeError
@@ -73,8 +75,59 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     _add_error_handlers(app)
     for router in (meta.router, levels.router, art.router, art.blobs_router):
-        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v1", responses=ERRORS)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error answer is one."""
+
+    type: str = "about:blank"
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["n: Input should be less than or equal to 64"])
+    errors: list[dict[str, str]] | None = Field(
+        None, description="each field at fault ('field', dotted) and what was expected ('message')"
+    )
+
+
+_PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": _PROBLEM_CONTENT}
+    for code, text in {
+        400: "the body is not JSON",
+        401: "a token is required and was missing or wrong",
+        404: "no such path, job or blob",
+        405: "not a method this path takes",
+        413: "the body is over the limit",
+        422: "a field is out of bounds or cannot be used: `errors` names it",
+        429: "over the rate limit: see Retry-After",
+        503: "every worker is busy, or the generators are still loading: see Retry-After",
+        504: "the work passed the generation timeout",
+    }.items()
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error answer documented as what it is: problem details."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        for schemas in (spec["components"]["schemas"],):
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        for path in spec["paths"].values():
+            for operation in path.values():
+                for code, answer in operation.get("responses", {}).items():
+                    if code[0] in "45":
+                        answer["content"] = _PROBLEM_CONTENT
+        app.openapi_schema = spec
+    return app.openapi_schema
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -102,8 +155,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LudoforgeError)
     async def project_error(request: Request, exc: LudoforgeError) -> JSONResponse:
         field = getattr(exc, "field", "")
+        text = str(exc)
+        message = text.split(f"{field}: ", 1)[-1] if field else text  # the field is named once, in `field`
         return problem(
-            422, "Invalid request", str(exc), [{"field": field, "message": str(exc)}] if field else None
+            422, "Invalid request", text, [{"field": field, "message": message}] if field else None
         )
 
     @app.exception_handler(Busy)

@@ -33,6 +33,7 @@ MAX_AGE_BLOB = 31_536_000
 """a year, immutable: a blob's URL is its content hash"""
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 """every zip entry carries this date, so a zip's bytes depend on its files alone"""
+LEVEL_JSON = "application/vnd.ludoforge.level+json"
 MEDIA = {
     ".json": "application/json",
     ".tmj": "application/json",
@@ -148,7 +149,9 @@ def packed(
                 f"'file' needs exactly one file, and this answer has {len(files)}: use zip or urls",
             )
         ((name, data),) = files.items()
-        return Answer(data, media_type(name), headers={"Content-Disposition": f'inline; filename="{name}"'})
+        # A lone .json file is a level in our format: its own media type keeps it apart from the JSON answer.
+        kind = LEVEL_JSON if name.endswith(".json") else media_type(name)
+        return Answer(data, kind, headers={"Content-Disposition": f'inline; filename="{name}"'})
     if packaging == "urls":
         body = {**manifest, "files": [blob_entry(n, d, blobs) for n, d in files.items()]}
         return Answer(json_bytes(body), "application/json")

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backend.content import MEDIA, Answer, Packaging, json_bytes, packed, serve_answer
+from backend.content import LEVEL_JSON, MEDIA, Answer, Packaging, json_bytes, packed, serve_answer
 from backend.state import ServerState
 from engine.errors import InputError
 from engine.formats import decode_level, encode_level
@@ -28,6 +28,13 @@ from procgen.levels.genre import TOPDOWN, Genre
 from procgen.levels.solver import Solution, solve
 
 router = APIRouter(tags=["levels"])
+LEVEL_FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON (format json, or packaging urls), a zip of the files, one PNG, or one level file",
+        "content": {"application/zip": {}, "image/png": {}, LEVEL_JSON: {"schema": {"type": "object"}}},
+    },
+    304: {"description": "If-None-Match named this answer's ETag"},
+}
 
 MAX_SEED = 2**31 - 1
 MAX_LEVELS = 64
@@ -52,7 +59,10 @@ DoorList = Annotated[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request model: unknown fields and loose types (`false` for a number, "7" for a seed) are refused, so
+    what the schema says is what the server takes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Doors(Strict):
@@ -155,7 +165,9 @@ class LevelsAnswer(BaseModel):
     generator: str
     weights_sha256: str
     seed: int
-    genre: dict[str, Any] = Field(description="the rules the levels are playable under: name, and jump limits")
+    genre: dict[str, Any] = Field(
+        description="the rules the levels are playable under: name, and jump limits"
+    )
     format: str
     levels: list[LevelEntry]
 
@@ -257,16 +269,7 @@ def _as_input_error(exc: ValueError, default_field: str) -> InputError:
 @router.post(
     "/levels",
     response_model=LevelsAnswer,
-    responses={
-        200: {
-            "content": {
-                "application/zip": {},
-                "image/png": {},
-            },
-            "description": "JSON (format json, or packaging urls), a zip of the files, or one PNG",
-        },
-        304: {"description": "If-None-Match named this answer's ETag"},
-    },
+    responses=LEVEL_FILES,
 )
 async def levels(body: LevelsRequest, request: Request) -> Response:
     """`n` levels from a generator: each playable when `repair` is on, each with its solver result."""
@@ -282,6 +285,25 @@ async def levels(body: LevelsRequest, request: Request) -> Response:
         raise _as_input_error(exc, "conditions") from None
     if body.target is not None and body.n > MAX_SEARCH_LEVELS:
         raise InputError("n", f"expected at most {MAX_SEARCH_LEVELS} levels with a target, got {body.n}")
+    # A condition or target outside what the corpus holds has no meaning to the generator (and sends the search
+    # after levels only heavy repair can make): each is held to the training examples' own range.
+    ranges = generator.density_ranges
+    given = [("conditions.density", (conditions or {}).get("density", {}))]
+    if body.target is not None:
+        given.append(("target", {k: v for k, v in body.target.as_dict().items() if k in ranges}))
+        area = generator.cfg.height * generator.cfg.width
+        if (body.target.path_length or 0) > area:
+            raise InputError(
+                "target.path_length", f"expected 0..{area} (the level's cells), got {body.target.path_length}"
+            )
+    for where, values in given:
+        for name, value in values.items():
+            lo, hi = ranges[name]
+            if not lo - 1e-6 <= value <= hi + 1e-6:
+                raise InputError(
+                    f"{where}.{name}",
+                    f"expected {lo:.3g}..{hi:.3g} (the {body.generator} corpus's range), got {value:g}",
+                )
     canonical = {**body.model_dump(mode="json"), "format": fmt}
     manifest = {
         "generator": body.generator,
@@ -401,7 +423,7 @@ class RepairAnswer(BaseModel):
     level: dict[str, Any] | None = None
 
 
-@router.post("/levels/check", response_model=CheckAnswer)
+@router.post("/levels/check", response_model=CheckAnswer, responses={304: {"description": "not modified"}})
 async def check(body: LevelUpload, request: Request) -> Response:
     """The solver's verdict on a client's level: playable or why not, the path, and the critical tiles."""
     state: ServerState = request.app.state.ludoforge
@@ -415,7 +437,7 @@ async def check(body: LevelUpload, request: Request) -> Response:
     return await serve_answer(request, body.model_dump(mode="json"), {}, lambda: state.workers.run(work))
 
 
-@router.post("/levels/repair", response_model=RepairAnswer)
+@router.post("/levels/repair", response_model=RepairAnswer, responses=LEVEL_FILES)
 async def repair(body: RepairUpload, request: Request) -> Response:
     """A client's level made playable with the fewest tile edits (CP-SAT top-down, label search platformer)."""
     from procgen.levels.repair import repair as repair_level
@@ -482,21 +504,15 @@ class DungeonAnswer(BaseModel):
 @router.post(
     "/dungeons",
     response_model=DungeonAnswer,
-    responses={
-        200: {"content": {"application/zip": {}, "image/png": {}}},
-        304: {"description": "not modified"},
-    },
+    responses=LEVEL_FILES,
 )
 async def dungeons(body: DungeonRequest, request: Request) -> Response:
     """A whole dungeon for a seed: a graph of rooms with corridors, locks and keys, playable end to end."""
     from procgen.levels.dungeon import ROOM_DENSITY_RANGES, DungeonSettings, cast_roles, generate_dungeon
 
     state: ServerState = request.app.state.ludoforge
-    density = (
-        tuple(sorted(_conditions(Conditions(density=body.room_density)).get("density", {}).items()))
-        if body.room_density
-        else ()
-    )
+    given = {} if body.room_density is None else body.room_density.model_dump()
+    density = tuple(sorted((k, v) for k, v in given.items() if v is not None))
     for name, value in density:
         lo, hi = ROOM_DENSITY_RANGES[name]
         if not lo <= value <= hi:

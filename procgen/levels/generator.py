@@ -166,6 +166,13 @@ class LevelGenerator:
         return gen
 
     # ------------------------------------------------------------------------------------------ conditions
+    @property
+    def density_ranges(self) -> dict[str, tuple[float, float]]:
+        """Per density condition (DENSITY_NAMES), the smallest and largest value among the training examples:
+        the range a condition or a search target has meaning in."""
+        lo, hi = self._density.min(0), self._density.max(0)
+        return {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(DENSITY_NAMES)}
+
     def conditions(self, n: int, rng: np.random.Generator, given: Mapping[str, Any] | None = None):
         """(density (n, 4), doors (n, H, W)): the given ones, the rest drawn from the training examples."""
         given = dict(given or {})
