@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import art, levels, meta
+from backend import art, jobs, levels, meta
 from backend.content import Busy, TimedOut
 from backend.middleware import PROBLEM, AccessLog, BodyLimit, CacheFront, RateLimit, TokenCheck, problem
 from backend.settings import ServerSettings
@@ -36,13 +36,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_generators:
             state.load()  # once, before the first request: /v1/health says ready only after this
-        if state.jobs is not None:
-            state.jobs.start()
+        state.jobs.start()
         yield
         # Graceful shutdown: uvicorn has stopped taking requests and let the open ones finish; now the jobs
         # are stopped and marked, and the workers finish what they hold.
-        if state.jobs is not None:
-            state.jobs.stop()
+        state.jobs.stop()
         state.close()
 
     app = FastAPI(
@@ -57,6 +55,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ludoforge = state
+    state.jobs = jobs.Jobs(state.home, state)
     # Starlette wraps each added middleware around the ones before it: add the innermost first.
     app.add_middleware(CacheFront, state=state)
     app.add_middleware(RateLimit, rate=settings.rate_limit)
@@ -74,7 +73,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         )
     app.add_middleware(AccessLog)
     _add_error_handlers(app)
-    for router in (meta.router, levels.router, art.router, art.blobs_router):
+    for router in (meta.router, levels.router, art.router, art.blobs_router, jobs.router):
         app.include_router(router, prefix="/v1", responses=ERRORS)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -46,6 +46,8 @@ class ServerSettings:
     rate_limit: float | None = None
     """requests per second per client (token or address), with bursts of twice that; None: no limit. `serve`
     sets one by default when it listens beyond loopback"""
+    queued_jobs: int = 16
+    """jobs that may wait for a worker process; past that, 503 with Retry-After"""
     cors_origins: tuple[str, ...] = ()
     """origins a browser page may call from; none by default"""
 
@@ -62,6 +64,7 @@ class ServerSettings:
             "timeout_s": (0.01, 3600),
             "max_batch": (1, 4096),
             "max_wait_ms": (0, 1000),
+            "queued_jobs": (0, 100_000),
         }
         for name, (lo, hi) in bounds.items():
             if not lo <= getattr(self, name) <= hi:

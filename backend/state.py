@@ -17,6 +17,7 @@ from procgen.core.weights import WEIGHTS_DIR
 if TYPE_CHECKING:
     from backend.batching import LevelBatcher
 
+UPLOAD_DISK_BYTES = 1024 * 1024 * 1024
 RAW_MEMO_ENTRIES = 65_536
 """request bodies remembered by their bytes, so a repeated body skips parsing on its way to the cache"""
 
@@ -51,6 +52,8 @@ class ServerState:
         self.blobs = ByteStore(
             settings.cache_memory_bytes, self.home / "blobs" if on_disk else None, settings.cache_disk_bytes
         )
+        self.uploads = ByteStore(0, self.home / "uploads", UPLOAD_DISK_BYTES)
+        """a job's inputs (corpus zips, style images) by sha256, always on disk: the workers read them there"""
         self.workers = Workers(settings.threads, settings.queue, settings.timeout_s)
         self._raw: OrderedDict[str, str] = OrderedDict()
         self.jobs: Any = None

@@ -250,3 +250,73 @@ def decode_image(
         raise error(where, "file", f"not a readable image ({e})") from None
     except (OSError, ValueError, SyntaxError) as e:  # PIL's decoders raise these for truncated or odd files
         raise error(where, "file", f"not a readable image ({e})") from None
+
+
+MAX_ARCHIVE_FILES = 2_000
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+MAX_ARCHIVE_RATIO = 200
+"""a text level compresses about 10 to 50 times; a zip bomb, thousands of times"""
+
+
+def extract_zip(
+    data: bytes,
+    dest: str | Path,
+    *,
+    where: str | Path = "archive",
+    suffixes: tuple[str, ...] | None = None,
+    max_files: int = MAX_ARCHIVE_FILES,
+    max_bytes: int = MAX_ARCHIVE_BYTES,
+    max_ratio: int = MAX_ARCHIVE_RATIO,
+    error: ErrorFactory = FileFormatError,
+) -> list[Path]:
+    """Extract a zip from outside into `dest`, refusing it whole, before anything is written, when any entry
+    would land outside `dest` (an absolute path, `..`, a drive, a link), when it holds more than `max_files` files
+    or `max_bytes` in all, or when an entry expands more than `max_ratio` times (a zip bomb). Entries are then
+    read in bounded chunks, so a header that lies about a size cannot get past the bound either. Returns the
+    files written."""
+    import io
+    import zipfile
+    from pathlib import PurePosixPath
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise error(where, "file", f"not a readable zip ({e})") from None
+    files = [e for e in entries if not e.is_dir()]
+    if len(files) > max_files:
+        raise error(where, "files", f"{len(files)} files; at most {max_files} are allowed")
+    total = 0
+    for e in entries:
+        name = e.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or not parts:
+            raise error(where, e.filename, "the entry would be written outside the folder")
+        if stat.S_ISLNK(e.external_attr >> 16):
+            raise error(where, e.filename, "links are not allowed in the archive")
+        if e.is_dir():
+            continue
+        if suffixes is not None and not name.lower().endswith(suffixes):
+            raise error(where, e.filename, f"expected only {', '.join(suffixes)} files")
+        total += e.file_size
+        if total > max_bytes:
+            raise error(where, "size", f"more than {max_bytes:,} bytes when extracted")
+        if e.file_size > max_ratio * max(e.compress_size, 1) and e.file_size > 1024 * 1024:
+            raise error(where, e.filename, f"expands {e.file_size // max(e.compress_size, 1)} times: refused")
+    dest = Path(dest)
+    written: list[Path] = []
+    left = max_bytes
+    for e in files:
+        target = dest.joinpath(*PurePosixPath(e.filename.replace("\\", "/")).parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(e) as source, open(target, "wb") as out:
+                while chunk := source.read(min(1 << 20, left + 1)):
+                    left -= len(chunk)
+                    if left < 0:
+                        raise error(where, "size", f"more than {max_bytes:,} bytes when extracted")
+                    out.write(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e2:
+            raise error(where, e.filename, f"cannot be extracted ({e2})") from None
+        written.append(target)
+    return written

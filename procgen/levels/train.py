@@ -21,6 +21,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -248,8 +249,13 @@ def checkpoint_metrics(
     return {"kl_2x2": tile_pattern_kl(corpus.examples, codes, 2), "diversity": diversity(codes)}
 
 
-def train(args: Args, command: str | None = None) -> Path:
-    """Train, write the weights and card, return the weights path."""
+Progress = Callable[[str, float], None]
+"""progress(stage, fraction done 0..1): "training" once per iteration, then "evaluating" and "writing" """
+
+
+def train(args: Args, command: str | None = None, progress: Progress | None = None) -> Path:
+    """Train, write the weights and card, return the weights path. `progress`, if given, hears each stage."""
+    report = progress or (lambda stage, done: None)
     if not 1 <= args.iterations <= MAX_ITERATIONS:
         raise InputError("iterations", f"expected 1..{MAX_ITERATIONS}, got {args.iterations}")
     if not 2 <= args.batch_size <= MAX_BATCH:
@@ -346,7 +352,9 @@ def train(args: Args, command: str | None = None) -> Path:
         args.iterations = int(ckpt_card["iteration"])
         trained_before = ckpt_card.get("seconds")
         first = args.iterations + 1  # nothing left to train
+    report("training", 0.0)
     for it in tqdm(range(first, args.iterations + 1), desc=f"train {name}", unit="it", disable=None):
+        report("training", (it - first) / max(1, args.iterations - first + 1))
         for _ in range(args.n_critic):
             real, dens, door = batch()
             z = torch.randn(len(real), cfg.z_dim, device=device)
@@ -404,6 +412,7 @@ def train(args: Args, command: str | None = None) -> Path:
     if resumed:
         resumed["seconds_after_resume"] = round(time.perf_counter() - start, 1)
 
+    report("evaluating", 0.0)
     ema = ema.cpu()
     cfg = calibrated(ema, cfg, corpus, density_all.cpu(), doors_all.cpu(), args.seed)
     ema.cfg = cfg
@@ -434,6 +443,7 @@ def train(args: Args, command: str | None = None) -> Path:
         **({"written_from_checkpoint": written_from} if written_from else {}),
         **run_facts(train_seconds, device),
     }
+    report("writing", 0.0)
     path = save_weights(weights_out, {k: v for k, v in ema.state_dict().items()}, card)
     print(f"weights: {path}\nmetrics: {metrics}")
     if tmp:

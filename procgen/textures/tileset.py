@@ -245,7 +245,9 @@ class TilesetGenerator:
         self.tile_px = tile_px
         loaded = loaded or {}
         self.generators = {
-            part: loaded[texture] if texture in loaded else TextureGenerator.pretrained(texture, device=device)
+            part: loaded[texture]
+            if texture in loaded
+            else TextureGenerator.pretrained(texture, device=device)
             for part, texture in self.theme.textures().items()
         }
 

@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from backend import create_app
+from backend import ServerSettings, create_app
 
 EXAMPLES = {GenerationMode.POSITIVE: 100, GenerationMode.NEGATIVE: 60}
 """per operation and mode; some operations have fewer distinct cases (GET /v1/health has one)"""
@@ -28,14 +28,18 @@ MIN_REQUESTS = 1000
 
 @pytest.fixture(scope="module")
 def schema():
-    app = create_app()
+    # Room for every job the run submits: a full queue's 503 is load shedding, not the kind of answer this hunts.
+    app = create_app(ServerSettings(queued_jobs=10_000))
     app.state.ludoforge.load()  # schemathesis calls the app without running its start-up
+    app.state.ludoforge.jobs.start()
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    app.state.ludoforge.jobs.stop()
     app.state.ludoforge.close()
 
 
 def test_generated_requests_get_no_5xx_and_every_answer_fits_the_schema(schema) -> None:
     statuses: Counter[int] = Counter()
+    unsatisfiable: set[str] = set()
     start = time.perf_counter()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -43,12 +47,12 @@ def test_generated_requests_get_no_5xx_and_every_answer_fits_the_schema(schema) 
             try:
                 _fuzz(operation, mode, examples, statuses)
             except Unsatisfiable:
-                # an operation with no inputs (GET /v1/health) has no invalid request to make
-                assert (
-                    mode is GenerationMode.NEGATIVE and not operation.path_parameters and not operation.body
-                )
+                assert mode is GenerationMode.NEGATIVE
+                unsatisfiable.add(operation.label)
     total = sum(statuses.values())
     print(f"schemathesis: {total} requests in {time.perf_counter() - start:.0f} s, statuses {dict(statuses)}")
+    # only operations that take no input, or any bytes at all, have no invalid request to make
+    assert unsatisfiable <= {"GET /v1/health", "GET /v1/info", "POST /v1/uploads"}
     assert total >= MIN_REQUESTS
     assert not [s for s in statuses if s >= 500]
 
