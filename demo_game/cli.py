@@ -45,17 +45,56 @@ def serve(
         str, typer.Option(help="Address to listen on; anything but loopback needs --token-file.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8750,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (share them a --cache-dir).")
+    ] = 1,
     token_file: Annotated[
         Path | None,
         typer.Option(help="A file holding the token every request must send as `Authorization: Bearer`."),
     ] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Folder for the on-disk answer cache.")] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the disk cache, blobs, uploads, jobs and trained generators."),
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(help="An origin a browser page may call from (repeat for more; '*' any)."),
+    ] = None,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="Requests a second per client (default: none on loopback, 50 beyond)."),
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Worker threads making content.")] = 2,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="Seconds before a generation is 504.")
+    ] = 30.0,
+    batching: Annotated[bool, typer.Option(help="Coalesce concurrent level requests into batches.")] = True,
+    max_batch: Annotated[int, typer.Option(min=1, max=4096, help="Levels in one batch at most.")] = 64,
+    max_wait_ms: Annotated[
+        float, typer.Option(min=0, max=1000, help="How long a request waits for a batch.")
+    ] = 2.0,
+    log_level: Annotated[
+        str, typer.Option(help="debug, info (one access-log line a request), warning.")
+    ] = "info",
 ) -> None:
     """Serve the content API (FastAPI, under /v1) that game engines and web pages call: see docs/backend.md."""
     from backend.serve import serve as run_server  # the CLI is the backend's client: nothing else imports it
+    from backend.settings import ServerSettings, read_token
 
-    run_server(host, port, workers, token_file, cache_dir)
+    settings = ServerSettings(
+        host=host,
+        port=port,
+        token=read_token(token_file) if token_file else None,
+        cache_dir=cache_dir,
+        cors_origins=tuple(cors_origin or ()),
+        rate_limit=rate_limit,
+        threads=threads,
+        timeout_s=timeout,
+        batching=batching,
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+    )
+    run_server(settings, workers=workers, log_level=log_level)
 
 
 def has_display() -> bool:

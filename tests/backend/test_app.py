@@ -90,3 +90,52 @@ def test_serve_refuses_a_public_address_without_a_token_in_one_line(tmp_path: Pa
     )
     assert result.returncode == 2 and "host: 0.0.0.0 is reachable from other machines" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_runs_several_workers_on_one_cache_and_shuts_down_gracefully(tmp_path: Path) -> None:
+    """`ludoforge serve --workers 2`: both workers answer, byte-identically; SIGTERM stops them cleanly."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.backend.live import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "demo_game",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--cache-dir",
+            str(tmp_path),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.2)
+        answers = {
+            httpx.post(f"http://127.0.0.1:{port}/v1/levels", json={"seed": 4}, timeout=30).content
+            for _ in range(6)
+        }
+        assert len(answers) == 1
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output[-2000:]
