@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -25,6 +26,7 @@ from backend.state import ServerState
 from engine.errors import LudoforgeError
 
 log = logging.getLogger("ludoforge.serve")
+SWITCH_INTERVAL_S = 0.0005
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -34,6 +36,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The worker threads run Python (the solver, repair); at the default 5 ms switch interval the event loop
+        # waits up to that long for the GIL between requests. 0.5 ms gave 30% more fresh rooms a second here.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         if settings.load_generators:
             state.load()  # once, before the first request: /v1/health says ready only after this
         state.jobs.start()

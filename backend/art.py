@@ -116,6 +116,7 @@ class SpritesRequest(Strict):
     seed: Seed = 0
     classes: list[SpriteClass] | None = Field(
         None,
+        min_length=1,
         max_length=6,
         description="sprite classes; default the game's cast (the player, enemies and NPCs)",
     )

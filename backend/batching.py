@@ -1,14 +1,16 @@
 """Micro-batching: concurrent level requests for one generator become one `LevelGenerator.sample_batch` call, one
 forward pass and one solver and repair pass for all of them, on one worker.
 
-A request waits at most `max_wait_ms` for others to join, and a batch holds at most `max_batch` levels. Each
-request gets exactly the levels it would get alone (`sample_batch` promises it, and a test holds it), so batching
-changes speed and nothing else.
+Batching is continuous: one batch per generator runs at a time, and the requests that arrive meanwhile wait and
+go together as the next batch (up to `max_batch` levels), so the busier the server, the bigger its batches. A
+request that finds nothing running waits at most `max_wait_ms` for company. Each request gets exactly the levels
+it would get alone (`sample_batch` promises it, and a test holds it): batching changes speed and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +34,7 @@ class LevelBatcher:
         self._pending: list[tuple[SampleRequest, Finish, asyncio.Future]] = []
         self._pending_levels = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._running = False
         self.batches = 0
         """batches run so far, for the bench and the tests"""
 
@@ -41,13 +44,9 @@ class LevelBatcher:
             return await self.workers.run(lambda: finish(*self.generator.sample_batch([request])[0]))
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
-        if self._pending_levels + request.n > self.max_batch:
-            self._flush()
         self._pending.append((request, finish, future))
         self._pending_levels += request.n
-        if self._pending_levels >= self.max_batch:
-            self._flush()
-        elif self._timer is None:
+        if not self._running and self._timer is None:
             self._timer = loop.call_later(self.max_wait_s, self._flush)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
@@ -55,40 +54,87 @@ class LevelBatcher:
             raise TimedOut from None
 
     def _flush(self) -> None:
+        """Start the next batch: the waiting requests, oldest first, up to `max_batch` levels."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        batch, self._pending, self._pending_levels = self._pending, [], 0
-        if batch:
-            self.batches += 1
-            asyncio.get_running_loop().create_task(self._run(batch))
+        if self._running or not self._pending:
+            return
+        batch, levels = [], 0
+        while self._pending and (not batch or levels + self._pending[0][0].n <= self.max_batch):
+            item = self._pending.pop(0)
+            batch.append(item)
+            levels += item[0].n
+        self._pending_levels -= levels
+        self._running = True
+        self.batches += 1
+        asyncio.get_running_loop().create_task(self._run(batch))
 
     async def _run(self, batch: list[tuple[SampleRequest, Finish, asyncio.Future]]) -> None:
+        loop = asyncio.get_running_loop()
+        repairs: list[tuple[tuple[SampleRequest, Finish, asyncio.Future], Any]] = []
         try:
-            results = await self.workers.run(lambda: self._work(batch))
-        except Exception as exc:  # Busy or TimedOut: every request in the batch gets it
-            results = [exc] * len(batch)
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            repairs = await self.workers.run(lambda: self._work(batch, loop))
+        except Exception as exc:  # Busy or TimedOut: every request not yet answered gets it
+            _fail(batch, exc)
+        finally:
+            self._running = False
+            self._flush()  # whatever arrived meanwhile goes next, together
+        if repairs:  # off the batch's path: the next batch need not wait for CP-SAT
+            try:
+                await self.workers.run(lambda: self._repair(repairs, loop))
+            except Exception as exc:
+                _fail([item for item, _ in repairs], exc)
 
-    def _work(self, batch: list[tuple[SampleRequest, Finish, asyncio.Future]]) -> list[Any]:
-        """On a worker: the batch in one pass, each request's levels finished into its answer. Should the batch
-        fail (it should not: requests are checked before they join), each request runs alone, so one bad request
-        cannot fail the others."""
+    def _work(
+        self, batch: list[tuple[SampleRequest, Finish, asyncio.Future]], loop: asyncio.AbstractEventLoop
+    ) -> list:
+        """On a worker: one forward and solver pass for the whole batch; each request that needs no repair is
+        finished into its answer and handed back at once; those that need repair are returned for `_repair`.
+        `repair_codes` after `repair=False` is exactly what `repair=True` does, so every answer is still the one
+        its request gets alone. Should the batch fail (it should not: requests are checked before they join),
+        each request runs alone, so one bad request cannot fail the others."""
+        unrepaired = [dataclasses.replace(r, repair=False) for r, _, _ in batch]
         try:
-            made = self.generator.sample_batch([r for r, _, _ in batch])
+            made = self.generator.sample_batch(unrepaired)
         except Exception:
             made = None
-        out: list[Any] = []
-        for k, (request, finish, _) in enumerate(batch):
+        later = []
+        for k, item in enumerate(batch):
+            request, finish, future = item
             try:
-                codes, report = made[k] if made is not None else self.generator.sample_batch([request])[0]
-                out.append(finish(codes, report))
+                codes, report = (
+                    made[k] if made is not None else self.generator.sample_batch([unrepaired[k]])[0]
+                )
+                if request.repair and not report.raw_playable.all():
+                    later.append((item, (codes, report)))
+                    continue
+                result: Any = finish(codes, report)
             except Exception as exc:
-                out.append(exc)
-        return out
+                result = exc
+            loop.call_soon_threadsafe(_settle, future, result)
+        return later
+
+    def _repair(self, repairs: list, loop: asyncio.AbstractEventLoop) -> None:
+        for (_, finish, future), (codes, report) in repairs:
+            try:
+                codes, report = self.generator.repair_codes(codes, report.raw, report.raw_playable)
+                result: Any = finish(codes, report)
+            except Exception as exc:
+                result = exc
+            loop.call_soon_threadsafe(_settle, future, result)
+
+
+def _fail(batch: list, exc: BaseException) -> None:
+    for _, _, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _settle(future: asyncio.Future, result: Any) -> None:
+    if future.done():  # its request timed out and left
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

@@ -138,7 +138,12 @@ def blob_entry(name: str, data: bytes, blobs: Any) -> dict[str, Any]:
 
 
 def packed(
-    files: Mapping[str, bytes], manifest: dict[str, Any], packaging: Packaging, blobs: Any, field_name: str
+    files: Mapping[str, bytes],
+    manifest: dict[str, Any],
+    packaging: Packaging,
+    blobs: Any,
+    field_name: str,
+    json_file_media: str = "application/json",
 ) -> Answer:
     """Several files as one answer: a zip with manifest.json beside them, or the manifest (JSON) with each file
     as a blob URL, or (`file`) the one file itself when there is exactly one."""
@@ -149,8 +154,8 @@ def packed(
                 f"'file' needs exactly one file, and this answer has {len(files)}: use zip or urls",
             )
         ((name, data),) = files.items()
-        # A lone .json file is a level in our format: its own media type keeps it apart from the JSON answer.
-        kind = LEVEL_JSON if name.endswith(".json") else media_type(name)
+        # A lone level .json file has its own media type (LEVEL_JSON), which keeps it apart from a JSON answer.
+        kind = json_file_media if name.endswith(".json") else media_type(name)
         return Answer(data, kind, headers={"Content-Disposition": f'inline; filename="{name}"'})
     if packaging == "urls":
         body = {**manifest, "files": [blob_entry(n, d, blobs) for n, d in files.items()]}

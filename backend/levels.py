@@ -224,9 +224,8 @@ def level_answer(
         files.update(made)
         entries.append({**entry, "files": list(made)})
     default = "file" if len(files) == 1 else "zip"
-    answer = packed(
-        files, {**manifest, "format": fmt, "levels": entries}, packaging or default, blobs, "packaging"
-    )
+    manifest = {**manifest, "format": fmt, "levels": entries}
+    answer = packed(files, manifest, packaging or default, blobs, "packaging", json_file_media=LEVEL_JSON)
     if packaging == "urls":  # each level's entry lists its own files' blob entries, not just their names
         body = json.loads(answer.body)
         by_name = {f["name"]: f for f in body.pop("files")}

@@ -32,9 +32,8 @@ def serve(settings: ServerSettings, workers: int = 1, log_level: str = "info") -
         raise InputError("workers", f"expected 1..64, got {workers}")
     if settings.rate_limit is None and not is_loopback(settings.host):
         settings = dataclasses.replace(settings, rate_limit=PUBLIC_RATE_LIMIT)
-    logging.basicConfig(
-        level=log_level.upper(), format="%(message)s"
-    )  # the access log: one JSON line a request
+    # the access log: one JSON line a request
+    logging.basicConfig(level=log_level.upper(), format="%(message)s")
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
