@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_levels.py
 	$(PY) bench/bench_textures.py
 	$(PY) bench/bench_sprites.py
+	@# The content server under load needs wrk (Debian: apt-get install wrk).
+	@if command -v wrk >/dev/null; then $(PY) bench/bench_backend.py; else echo "bench_backend skipped: no wrk"; fi
 	$(PY) bench/write_report.py
 
 lint: $(STAMP)

@@ -40,6 +40,7 @@ end
 """
 CACHED_SCRIPT = """
 wrk.method = "POST"
+wrk.path = "/v1/levels"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"n": 1, "seed": 7}'
 local etag = os.getenv("ETAG")
@@ -84,6 +85,9 @@ def wrk(port: int, script: str, seconds: float, env: dict[str, str]) -> dict[str
         check=True,
     ).stdout
     Path(f.name).unlink()
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if bad:  # a run that measured errors measures nothing: stop, and say so
+        raise RuntimeError(f"wrk saw {bad.group(1)} error answers:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
@@ -157,7 +161,12 @@ def main() -> None:
     ours = start_server(ours_port)
     base = start_server(base_port, "--no-batching")
     try:
-        etag = httpx.post(f"http://127.0.0.1:{ours_port}/v1/levels", json={"n": 1, "seed": 7}).headers["etag"]
+        body = {"n": 1, "seed": 7}
+        etag = httpx.post(f"http://127.0.0.1:{ours_port}/v1/levels", json=body).headers["etag"]
+        again = httpx.post(
+            f"http://127.0.0.1:{ours_port}/v1/levels", json=body, headers={"If-None-Match": etag}
+        )
+        assert again.status_code == 304, again.status_code  # what the cached row then measures
         for port in (ours_port, base_port):  # warm both: torch's first calls are slow
             wrk(port, FRESH_SCRIPT, 2, {"SEED_OFFSET": "900000000"})
         cached_304, cached_200, fresh_ours, fresh_base, in_process = [], [], [], [], []

@@ -9,6 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 NOTES = {
+    "backend": "The content server (`ludoforge serve`, one process, 2 worker threads, uvloop + httptools) under wrk "
+    "4.1 on loopback: 2 threads, 32 connections, 5 s a run, 5 runs, the two servers' runs alternating in one "
+    "process; wrk shares the 2-core machine. Baseline: the same server with --no-batching. Fresh rooms: POST "
+    "/v1/levels {n: 1, seed: new every request}, repair on, each answer JSON with the level and its solver result "
+    "(path and critical tiles). Cached: the same body again, 304 to If-None-Match (and 200 from the cache). "
+    "In-process: the same work (sample_batch of 64, solve, encode) without HTTP, in the bench process. Goals "
+    "(issue 19): cached >= 2,000 req/s with p99 < 20 ms; fresh >= 500 req/s with p99 < 100 ms and >= 3x "
+    "batching off.",
     "agents": "NPC envs at equal batch. Baseline: MiniGrid DoorKey-8x8 (7x7x3 image observation), random actions, "
     "N envs at once through EnvPool 1.2.5 (C++, num_threads=2, batch_size=N), Gymnasium SyncVectorEnv (one process) "
     "and Gymnasium AsyncVectorEnv with 2 worker processes of N/2 envs each. Ours: the batched VecEnv (numba kernels, "
@@ -134,6 +142,30 @@ def main() -> None:
             "",
             f"Share of SB3 PPO's training time spent inside the env: ours {r['env_share_ours']:.1%}, DummyVecEnv "
             f"over the single env {r['env_share_baseline']:.1%} (goal for ours: under 10%).",
+        ]
+    for r in (r for run in runs.values() for r in run["results"] if "http" in r):
+        h = r["http"]
+
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "**unmet**"
+
+        lines += [
+            "",
+            "Content server under load (medians of 5 wrk runs, 32 connections):",
+            "",
+            "| what | requests/s | p99 | goal | |",
+            "|---|---|---|---|---|",
+            f"| a cached level, 304 to If-None-Match | {h['cached_304_rps']:,.0f} | {h['cached_304_p99_ms']:.1f} ms "
+            f"| >= 2,000/s, p99 < 20 ms | {verdict(h['cached_304_rps'] >= 2000 and h['cached_304_p99_ms'] < 20)} |",
+            f"| a cached level, 200 from the cache | {h['cached_200_rps']:,.0f} | {h['cached_200_p99_ms']:.1f} ms | | |",
+            f"| fresh playable rooms, batched | {h['fresh_rps']:,.0f} | {h['fresh_p99_ms']:.0f} ms "
+            f"| >= 500/s, p99 < 100 ms | {verdict(h['fresh_rps'] >= 500 and h['fresh_p99_ms'] < 100)} |",
+            f"| fresh playable rooms, batching off | {r['baseline_median']:,.0f} | {h['fresh_unbatched_p99_ms']:.0f} ms "
+            f"| batched >= 3x this | {verdict(r['ratio'] >= 3)} (x{r['ratio']:.2f}) |",
+            "",
+            f"Overhead: HTTP fresh rooms/s over in-process batched rooms/s for the same work = "
+            f"{h['fresh_rps']:,.0f} / {h['in_process_rooms_per_s']:,.0f} = {h['overhead_ratio']:.2f}. "
+            f"Non-2xx/3xx answers in all runs: {h['bad_responses']}.",
         ]
     lines += ["", "## What each compares", ""]
     lines += [f"- **{stem}**: {NOTES.get(stem, '')}" for stem in runs]
