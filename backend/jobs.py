@@ -32,7 +32,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.art import SpriteClass, Theme
-from backend.levels import Conditions, LevelFormat, Seed, Strict, _conditions
+from backend.levels import MAX_JOB_LEVELS, Conditions, LevelFormat, Seed, Strict, _conditions
 from engine.atomic import atomic_write_json
 from engine.errors import InputError
 
@@ -63,7 +63,7 @@ class TrainLevels(Strict):
 class LevelsBatch(Strict):
     kind: Literal["levels"]
     generator: str = Field("dungeon", min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
-    n: int = Field(ge=1, le=10_000)
+    n: int = Field(ge=1, le=MAX_JOB_LEVELS)
     seed: Seed = 0
     conditions: Conditions | None = None
     repair: bool = True

@@ -39,6 +39,8 @@ LEVEL_FILES: dict[int | str, dict[str, Any]] = {
 MAX_SEED = 2**31 - 1
 MAX_LEVELS = 64
 """levels in one request; more is a batch job"""
+MAX_JOB_LEVELS = 10_000
+"""levels in one `levels` job"""
 MAX_SEARCH_LEVELS = 4
 """levels in one request with a search target (each is a 400-evaluation latent search)"""
 LevelFormat = Literal["json", "tmj", "tmx", "txt", "png"]

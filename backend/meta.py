@@ -32,11 +32,26 @@ class Card(BaseModel):
 class Limits(BaseModel):
     max_body_bytes: int
     token_required: bool
+    levels_per_request: int
+    levels_per_job: int
+    timeout_s: float
+    rate_limit_per_s: float | None = Field(description="requests a second per client; null: none")
+
+
+class Corpus(BaseModel):
+    generator: str = Field(examples=["dungeon"])
+    corpus: str = Field(description="the corpus it was trained on")
+    genre: dict[str, Any] = Field(description="the rules its levels are playable under")
+    width: int
+    height: int
+    examples: int = Field(description="training examples (windows, flips included)")
+    weights_sha256: str
 
 
 class Info(BaseModel):
     version: str
     generators: list[str] = Field(examples=[["dungeon", "platformer"]])
+    corpora: list[Corpus] = Field(description="each level generator with its corpus, genre and level size")
     weights: list[Card]
     limits: Limits
 
@@ -62,11 +77,32 @@ def info(request: Request) -> Info:
                 name=path.stem, sha256=card.get("weights_sha256", ""), date=card.get("date"), metrics=headline
             )
         )
+    from backend.levels import MAX_JOB_LEVELS, MAX_LEVELS, genre_dict
+
+    corpora = [
+        Corpus(
+            generator=name,
+            corpus=gen.corpus.name,
+            genre=genre_dict(gen.genre),
+            width=gen.cfg.width,
+            height=gen.cfg.height,
+            examples=len(gen.corpus.examples),
+            weights_sha256=state.weights.get(name, ""),
+        )
+        for name, gen in sorted(state.generators.items())
+    ]
+    settings = state.settings
     return Info(
         version=request.app.version,
         generators=sorted(state.generators) if state.ready else [],
+        corpora=corpora,
         weights=cards,
         limits=Limits(
-            max_body_bytes=state.settings.max_body_bytes, token_required=state.settings.token is not None
+            max_body_bytes=settings.max_body_bytes,
+            token_required=settings.token is not None,
+            levels_per_request=MAX_LEVELS,
+            levels_per_job=MAX_JOB_LEVELS,
+            timeout_s=settings.timeout_s,
+            rate_limit_per_s=settings.rate_limit,
         ),
     )

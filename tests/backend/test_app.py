@@ -36,7 +36,14 @@ def test_info_lists_the_generators_their_cards_and_the_limits(client: TestClient
     assert info["generators"] == ["dungeon", "platformer"]
     dungeon = next(c for c in info["weights"] if c["name"] == "levels_dungeon")
     assert len(dungeon["sha256"]) == 64 and dungeon["date"] and "playable_after_repair" in dungeon["metrics"]
-    assert info["limits"] == {"max_body_bytes": 8 * 1024 * 1024, "token_required": False}
+    assert info["limits"]["max_body_bytes"] == 8 * 1024 * 1024 and info["limits"]["token_required"] is False
+    assert info["limits"]["levels_per_request"] == 64 and info["limits"]["rate_limit_per_s"] is None
+    dungeon_corpus = next(c for c in info["corpora"] if c["generator"] == "dungeon")
+    assert (dungeon_corpus["width"], dungeon_corpus["height"], dungeon_corpus["genre"]) == (
+        16,
+        11,
+        {"name": "topdown"},
+    )
 
 
 def test_it_refuses_to_listen_beyond_loopback_without_a_token() -> None:
