@@ -158,8 +158,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LudoforgeError)
     async def project_error(request: Request, exc: LudoforgeError) -> JSONResponse:
-        field = getattr(exc, "field", "")
         text = str(exc)
+        head, sep, _ = text.partition(": ")
+        # errors without a field attribute (a RepairError) still start with it: "size: 65x64 is more than ..."
+        field = getattr(exc, "field", "") or (head if sep and " " not in head else "")
         message = text.split(f"{field}: ", 1)[-1] if field else text  # the field is named once, in `field`
         return problem(
             422, "Invalid request", text, [{"field": field, "message": message}] if field else None

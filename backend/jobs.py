@@ -276,6 +276,7 @@ class Jobs:
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL,
+                        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
                     )
                 self.processes[record["id"]] = process
                 record.update(state="running", started=time.time())
@@ -317,6 +318,15 @@ class Jobs:
             import logging
 
             logging.getLogger("ludoforge.serve").warning("trained generator %s not loaded: %s", name, exc)
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it starts: Linux sends it SIGTERM if the server dies, even by SIGKILL, so no
+    worker outlives its server (whose next start marks the job failed)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _read(path: Path) -> dict[str, Any]:

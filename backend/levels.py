@@ -8,7 +8,6 @@ file itself.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Annotated, Any, Literal
 
@@ -39,6 +38,8 @@ LEVEL_FILES: dict[int | str, dict[str, Any]] = {
 MAX_SEED = 2**31 - 1
 MAX_LEVELS = 64
 """levels in one request; more is a batch job"""
+REPAIR_TIME_LIMIT_S = 10.0
+"""wall-clock net behind CP-SAT's work limit for a client's level"""
 MAX_JOB_LEVELS = 10_000
 """levels in one `levels` job"""
 MAX_SEARCH_LEVELS = 4
@@ -185,9 +186,9 @@ def solver_result(solution: Solution) -> dict[str, Any]:
 
 
 def genre_dict(genre: Genre) -> dict[str, Any]:
-    """The rules a level is playable under, as `Genre.from_dict` reads them."""
-    jump = {} if genre.jump is None else dataclasses.asdict(genre.jump)
-    return {"name": genre.name, **jump}
+    """The rules a level is playable under, as `Genre.to_dict` writes them and `Genre.from_dict` reads them
+    ({"genre": "platformer", "max_jump_height": ..., ...})."""
+    return genre.to_dict()
 
 
 def chosen_format(given: str | None, accept: str | None) -> str:
@@ -365,7 +366,10 @@ class GenreSpec(Strict):
     gravity: int = Field(1, ge=1, le=16)
 
     def genre(self) -> Genre:
-        return TOPDOWN if self.name == "topdown" else Genre.from_dict(self.model_dump(), "genre")
+        if self.name == "topdown":
+            return TOPDOWN
+        rules = self.model_dump(exclude={"name"})
+        return Genre.from_dict({"genre": self.name, **rules}, "genre")
 
 
 class LevelUpload(Strict):
@@ -448,8 +452,14 @@ async def repair(body: RepairUpload, request: Request) -> Response:
     def work() -> Answer:
         level = body.parsed()
         genre = body.genre.genre()
+        # The request timeout bounds the answer; this bounds the work behind it, so a 504 frees its thread soon.
+        limit = min(REPAIR_TIME_LIMIT_S, state.settings.timeout_s)
         result = repair_level(
-            level.semantic_grid(), genre, room=body.room, max_edit_fraction=body.max_edit_fraction
+            level.semantic_grid(),
+            genre,
+            room=body.room,
+            max_edit_fraction=body.max_edit_fraction,
+            time_limit_s=limit,
         )
         # The repair works on semantics, whose codes are the default legend's ids: the answer uses that legend.
         fixed = Level(

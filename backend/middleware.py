@@ -4,6 +4,7 @@ token, the rate limit and the cache front. Each is a plain ASGI middleware, so i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import math
@@ -115,12 +116,17 @@ class TokenCheck:
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
-        self.expected = None if token is None else f"Bearer {token}".encode()
+        self.expected = None if token is None else token.encode()
+
+    def _valid(self, given: bytes | None) -> bool:
+        scheme, _, token = (given or b"").partition(b" ")
+        # the scheme is case-insensitive (RFC 9110); the token is compared in constant time
+        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.expected or b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.expected is not None:
             given = dict(scope.get("headers") or []).get(b"authorization")
-            if given != self.expected:
+            if not self._valid(given):
                 answer = problem(
                     401,
                     "Unauthorized",
@@ -180,7 +186,7 @@ CACHED_PATHS = (
 
 
 class CacheFront:
-    """Answers a content request from the cache by its raw bytes (path, Accept, body), before any parsing: a body
+    """Answers a content request from the cache by its raw bytes (path, Accept, Content-Type, body), before any parsing: a body
     the server has answered before maps straight to its cached answer. A miss goes on to the route with the body
     replayed and the raw key in the scope, so the route can remember which answer it gave."""
 
@@ -202,7 +208,10 @@ class CacheFront:
         body = b"".join(chunks)
         headers = dict(scope.get("headers") or [])
         raw_key = hashlib.sha256(
-            b"\0".join((scope["path"].encode(), headers.get(b"accept", b""), body))
+            # everything the route reads: the content type decides whether the body parses at all
+            b"\0".join(
+                (scope["path"].encode(), headers.get(b"accept", b""), headers.get(b"content-type", b""), body)
+            )
         ).hexdigest()
         key = self.state.known_raw(raw_key)
         stored = self.state.answers.get(key) if key is not None else None

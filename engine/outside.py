@@ -303,6 +303,11 @@ def extract_zip(
             raise error(where, "size", f"more than {max_bytes:,} bytes when extracted")
         if e.file_size > max_ratio * max(e.compress_size, 1) and e.file_size > 1024 * 1024:
             raise error(where, e.filename, f"expands {e.file_size // max(e.compress_size, 1)} times: refused")
+    names = {PurePosixPath(e.filename.replace("\\", "/")) for e in files}
+    for name in names:
+        for parent in name.parents:
+            if parent in names:
+                raise error(where, str(name), f"{parent} is both a file and a folder in the archive")
     dest = Path(dest)
     written: list[Path] = []
     left = max_bytes

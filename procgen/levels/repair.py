@@ -238,6 +238,12 @@ def _solve_topdown(
         changeable[:, [0, -1]] = False
     labels, _ = ndimage.label(walk, structure=FOUR_NEIGHBOURS)
     parts = {int(labels[y, x]) for x, y in [source, *sinks]}
+    if len(parts) < 2:
+        # Every target already shares one piece and the level still fails (a 1x1 level whose start is its exit,
+        # locks before their keys): opening tiles cannot fix that.
+        raise RepairError(
+            "repair: the level fails for a reason opening tiles cannot fix (its targets are joined)"
+        )
     if len(parts) <= 4:
         # Up to four pieces, the cheapest join is found exactly by shortest paths (Dreyfus-Wagner for k <= 4): two
         # pieces by a 0-1 shortest path, three by a star around one meeting tile, four by two meeting tiles joined

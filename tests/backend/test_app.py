@@ -42,7 +42,7 @@ def test_info_lists_the_generators_their_cards_and_the_limits(client: TestClient
     assert (dungeon_corpus["width"], dungeon_corpus["height"], dungeon_corpus["genre"]) == (
         16,
         11,
-        {"name": "topdown"},
+        {"genre": "topdown"},
     )
 
 

@@ -94,6 +94,7 @@ def test_every_repaired_level_is_playable_by_our_own_solver_checked_client_side(
             )
             assert answer.status_code == 200
             genre = Genre.from_dict(answer.json()["genre"], "answer")  # the answer says which rules it is for
+            assert genre.name == ("topdown" if generator == "dungeon" else "platformer")
             for entry in answer.json()["levels"]:
                 level = level_from_dict(entry["level"])
                 room = generator == "dungeon"
@@ -313,3 +314,31 @@ def test_a_level_the_service_returns_parses_with_the_engines_own_reader(client: 
     manifest = json.loads(files.read("manifest.json"))
     assert manifest["levels"][0]["files"] == ["level_0000.txt", "level_0000.legend.json"]
     assert is_playable(level, room=True) and np.asarray(level.tiles).shape == (11, 16)
+
+
+def test_a_level_repair_cannot_fix_is_422_not_500(client: TestClient) -> None:
+    """Found by review: a 1x1 level of just its start made the repair's join table raise KeyError (a 500)."""
+    legend = {"tiles": {"W": ["wall"], ".": ["floor"], "S": ["start"], "E": ["exit"]}}
+    for text in ("S\n", "W\n"):
+        answer = client.post("/v1/levels/repair", json={"format": "txt", "level": text, "legend": legend})
+        assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_cache_front_gives_the_answer_the_route_would(client: TestClient) -> None:
+    """Found by review: a body cached once was served again under a content type the route refuses."""
+    body = json.dumps({"seed": 99})
+    assert (
+        client.post("/v1/levels", content=body, headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
+    assert client.post("/v1/levels", content=body, headers={"Content-Type": "text/plain"}).status_code == 422
+
+
+def test_check_and_repair_judge_by_the_genre_asked(client: TestClient) -> None:
+    """Found by review: the genre was ignored, so a platformer level was judged top-down."""
+    legend = {"tiles": {"W": ["solid"], ".": ["floor"], "S": ["start"], "E": ["exit"]}}
+    column = "\n".join(["E......."] + ["........"] * 6 + ["S......."] + ["WWWWWWWW"]) + "\n"
+    upload = {"format": "txt", "level": column, "legend": legend}
+    assert client.post("/v1/levels/check", json=upload).json()["solver"]["playable"]  # top-down: walk up
+    low = {"name": "platformer", "max_jump_height": 1, "max_jump_width": 1}
+    assert not client.post("/v1/levels/check", json={**upload, "genre": low}).json()["solver"]["playable"]
