@@ -31,11 +31,17 @@ CONNECTIONS = 32
 FRESH_SCRIPT = """
 counter = 0
 local offset = tonumber(os.getenv("SEED_OFFSET") or "0")
+local threads = 0
+-- each wrk thread has its own Lua state: give each its own range of seeds, so no seed is sent twice
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   counter = counter + 1
-  return wrk.format(nil, "/v1/levels", nil, '{"n": 1, "seed": ' .. (offset + counter) .. '}')
+  return wrk.format(nil, "/v1/levels", nil, '{"n": 1, "seed": ' .. (offset + tid * 1000000 + counter) .. '}')
 end
 """
 CACHED_SCRIPT = """
