@@ -1,5 +1,6 @@
-"""Micro-batching: concurrent level requests for one generator become one `LevelGenerator.sample_batch` call, one
-forward pass and one solver and repair pass for all of them, on one worker.
+"""Micro-batching: concurrent level requests for one generator become one `LevelGenerator.sample_batch` call (one
+forward pass and one playability pass for all of them) and one `solve_batch` call (the solver results every answer
+carries), on one worker.
 
 Batching is continuous: one batch per generator runs at a time, and the requests that arrive meanwhile wait and
 go together as the next batch (up to `max_batch` levels), so the busier the server, the bigger its batches. A
@@ -19,9 +20,10 @@ import numpy as np
 from backend.content import TimedOut, Workers
 from backend.settings import ServerSettings
 from procgen.levels.generator import LevelGenerator, SampleReport, SampleRequest
+from procgen.levels.solver import Solution, solve_batch
 
 T = TypeVar("T")
-Finish = Callable[[np.ndarray, SampleReport], Any]
+Finish = Callable[[np.ndarray, SampleReport, list[Solution]], Any]
 
 
 class LevelBatcher:
@@ -38,10 +40,13 @@ class LevelBatcher:
         self.batches = 0
         """batches run so far, for the bench and the tests"""
 
-    async def sample(self, request: SampleRequest, finish: Callable[[np.ndarray, SampleReport], T]) -> T:
-        """`finish(codes, report)` for this request's levels, made in a batch with whatever else is waiting."""
+    async def sample(
+        self, request: SampleRequest, finish: Callable[[np.ndarray, SampleReport, list[Solution]], T]
+    ) -> T:
+        """`finish(codes, report, solutions)` for this request's levels (each with its solver result), made in a
+        batch with whatever else is waiting."""
         if not self.enabled or request.n >= self.max_batch:
-            return await self.workers.run(lambda: finish(*self.generator.sample_batch([request])[0]))
+            return await self.workers.run(lambda: self._alone(request, finish))
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
         self._pending.append((request, finish, future))
@@ -86,11 +91,20 @@ class LevelBatcher:
             except Exception as exc:
                 _fail([item for item, _ in repairs], exc)
 
+    def solve(self, codes: np.ndarray) -> list[Solution]:
+        genre = self.generator.genre
+        return solve_batch(codes, genre, room=genre.name == "topdown")
+
+    def _alone(self, request: SampleRequest, finish: Finish) -> Any:
+        codes, report = self.generator.sample_batch([request])[0]
+        return finish(codes, report, self.solve(codes))
+
     def _work(
         self, batch: list[tuple[SampleRequest, Finish, asyncio.Future]], loop: asyncio.AbstractEventLoop
     ) -> list:
-        """On a worker: one forward and solver pass for the whole batch; each request that needs no repair is
-        finished into its answer and handed back at once; those that need repair are returned for `_repair`.
+        """On a worker: one forward and playability pass for the whole batch, then one solver pass over the
+        levels of every request that needs no repair; each of those is finished into its answer and handed back
+        at once, and those that need repair are returned for `_repair`.
         `repair_codes` after `repair=False` is exactly what `repair=True` does, so every answer is still the one
         its request gets alone. Should the batch fail (it should not: requests are checked before they join),
         each request runs alone, so one bad request cannot fail the others."""
@@ -99,29 +113,43 @@ class LevelBatcher:
             made = self.generator.sample_batch(unrepaired)
         except Exception:
             made = None
-        later = []
+        later, ready = [], []
         for k, item in enumerate(batch):
-            request, finish, future = item
+            request, _, future = item
             try:
                 codes, report = (
                     made[k] if made is not None else self.generator.sample_batch([unrepaired[k]])[0]
                 )
-                if request.repair and not report.raw_playable.all():
-                    later.append((item, (codes, report)))
-                    continue
-                result: Any = finish(codes, report)
             except Exception as exc:
-                result = exc
-            loop.call_soon_threadsafe(_settle, future, result)
+                loop.call_soon_threadsafe(_settle, future, exc)
+                continue
+            if request.repair and not report.raw_playable.all():
+                later.append((item, (codes, report)))
+            else:
+                ready.append((item, (codes, report)))
+        self._finish_all(ready, loop)
         return later
 
     def _repair(self, repairs: list, loop: asyncio.AbstractEventLoop) -> None:
-        for (_, finish, future), (codes, report) in repairs:
+        repaired = []
+        for item, (codes, report) in repairs:
             try:
-                codes, report = self.generator.repair_codes(codes, report.raw, report.raw_playable)
-                result: Any = finish(codes, report)
+                repaired.append((item, self.generator.repair_codes(codes, report.raw, report.raw_playable)))
+            except Exception as exc:
+                loop.call_soon_threadsafe(_settle, item[2], exc)
+        self._finish_all(repaired, loop)
+
+    def _finish_all(self, made: list, loop: asyncio.AbstractEventLoop) -> None:
+        """One solver pass over every level in `made` ((request, finish, future), (codes, report)), then each
+        request finished into its answer and handed back."""
+        solutions = self.solve(np.concatenate([codes for _, (codes, _) in made])) if made else []
+        at = 0
+        for (_, finish, future), (codes, report) in made:
+            try:
+                result: Any = finish(codes, report, solutions[at : at + len(codes)])
             except Exception as exc:
                 result = exc
+            at += len(codes)
             loop.call_soon_threadsafe(_settle, future, result)
 
 

@@ -282,7 +282,8 @@ async def levels(body: LevelsRequest, request: Request) -> Response:
     fmt = chosen_format(body.format, request.headers.get("accept"))
     conditions = _conditions(body.conditions)
     try:  # the generator's own check, before any work: a door off the border names its field
-        generator.conditions(1, np.random.default_rng(0), conditions)
+        if conditions is not None:
+            generator.conditions(1, np.random.default_rng(0), conditions)
     except ValueError as exc:
         raise _as_input_error(exc, "conditions") from None
     if body.target is not None and body.n > MAX_SEARCH_LEVELS:
@@ -316,14 +317,14 @@ async def levels(body: LevelsRequest, request: Request) -> Response:
     room = generator.genre.name == "topdown"
     kind = "room" if room else "segment"
 
-    def finish(codes: np.ndarray, report: SampleReport) -> Answer:
+    def finish(codes: np.ndarray, report: SampleReport, solutions: list[Solution]) -> Answer:
         made = []
         for i, grid in enumerate(codes):
             level = generator.as_level(grid, body.seed, "procgen.levels.gan", f"{kind}-{body.seed}-{i}")
             entry = {
                 "name": level.meta.name,
                 "index": i,
-                "solver": solver_result(solve(grid, generator.genre, room=room)),
+                "solver": solver_result(solutions[i]),
                 "raw_playable": bool(report.raw_playable[i]),
                 "repair_edits": int(report.edits[i]),
             }

@@ -6,6 +6,7 @@ Every generator produces a Level, every file format reads and writes one, and th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -97,8 +98,9 @@ class Legend:
 
     @classmethod
     def default(cls) -> Legend:
-        """The dungeon legend: tile id i means SEMANTICS[i], with the authored corpus's characters."""
-        return cls(tuple(TileDef(s.code, s, DEFAULT_CHARS[s], s.value) for s in SEMANTICS))
+        """The dungeon legend: tile id i means SEMANTICS[i], with the authored corpus's characters. (One shared
+        instance: a Legend is immutable, and the generators make one per level.)"""
+        return _default_legend()
 
     def __getitem__(self, tile_id: int) -> TileDef:
         for t in self.tiles:
@@ -120,12 +122,27 @@ class Legend:
 
     def semantic_lut(self) -> np.ndarray:
         """A 256-entry lookup table tile id -> semantic code (255 for ids not in the legend)."""
+        return self._semantic_lut.copy()
+
+    @functools.cached_property
+    def _semantic_lut(self) -> np.ndarray:
         lut = np.full(256, 255, dtype=np.uint8)
         for t in self.tiles:
             lut[t.id] = t.semantic.code
         return lut
 
+    @functools.cached_property
+    def known_ids(self) -> np.ndarray:
+        """A 256-entry table, True for the tile ids this legend defines."""
+        known = np.zeros(256, dtype=bool)
+        known[list(self.ids)] = True
+        return known
+
     def validate(self) -> None:
+        self._valid  # noqa: B018  # checked once: a Legend is immutable
+
+    @functools.cached_property
+    def _valid(self) -> bool:
         seen_ids: set[int] = set()
         seen_chars: set[str] = set()
         if not self.tiles:
@@ -146,6 +163,7 @@ class Legend:
                 raise LevelValidationError(f"{where}.char", f"character {t.char!r} is used twice")
             seen_ids.add(t.id)
             seen_chars.add(t.char)
+        return True
 
 
 DEFAULT_CHARS: dict[Semantic, str] = {
@@ -167,6 +185,11 @@ DEFAULT_CHARS: dict[Semantic, str] = {
     Semantic.PLATFORM: "=",
     Semantic.LADDER: "H",
 }
+
+
+@functools.cache
+def _default_legend() -> Legend:
+    return Legend(tuple(TileDef(s.code, s, DEFAULT_CHARS[s], s.value) for s in SEMANTICS))
 
 
 def parse_semantic(value: Any, field_name: str) -> Semantic:
@@ -259,13 +282,12 @@ class Level:
         if not (1 <= h <= MAX_LEVEL_SIDE and 1 <= w <= MAX_LEVEL_SIDE):
             raise LevelValidationError("tiles", f"size {w}x{h} is outside 1..{MAX_LEVEL_SIDE} on each side")
         self.legend.validate()
-        known = set(self.legend.ids)
-        unknown_mask = ~np.isin(t, np.array(sorted(known), dtype=np.uint8))
+        unknown_mask = ~self.legend.known_ids[t]
         if unknown_mask.any():
             y, x = (int(v) for v in np.argwhere(unknown_mask)[0])
             raise LevelValidationError(
                 f"tiles[y={y}, x={x}]",
-                f"tile id {int(t[y, x])} is not in the legend (known ids: {sorted(known)})",
+                f"tile id {int(t[y, x])} is not in the legend (known ids: {sorted(self.legend.ids)})",
             )
         for i, s in enumerate(self.spawns):
             if not isinstance(s.kind, Semantic) or s.kind not in SPAWN_KINDS:

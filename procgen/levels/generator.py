@@ -9,6 +9,7 @@ rooms = gen.sample(4, seed=7, conditions={"density": {"enemies": 3}, "doors": {"
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,7 @@ from procgen.levels.corpus import SHIPPED_CORPORA, Corpus, build_corpus, shipped
 from procgen.levels.gan import DENSITY_NAMES, GanConfig, Generator, density_of, door_masks, tile_scores
 from procgen.levels.repair import RepairError
 from procgen.levels.repair import repair as repair_level
-from procgen.levels.solver import is_playable
+from procgen.levels.solver import is_playable, rooms_playable
 from procgen.levels.structure import finish, ground_ladders
 
 MAX_SAMPLES = 100_000
@@ -166,10 +167,10 @@ class LevelGenerator:
         return gen
 
     # ------------------------------------------------------------------------------------------ conditions
-    @property
+    @functools.cached_property
     def density_ranges(self) -> dict[str, tuple[float, float]]:
         """Per density condition (DENSITY_NAMES), the smallest and largest value among the training examples:
-        the range a condition or a search target has meaning in."""
+        the range a condition or a search target has meaning in. (Cached: the backend asks on every request.)"""
         lo, hi = self._density.min(0), self._density.max(0)
         return {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(DENSITY_NAMES)}
 
@@ -295,7 +296,10 @@ class LevelGenerator:
             raw[at] = self.raw(torch.cat(redraw), density[at], doors[at])
             codes[at] = finish(raw[at], doors[at], self.genre.name)
         room = self.genre.name == "topdown"
-        playable = np.array([is_playable(c, self.genre, room=room) for c in codes], dtype=bool)
+        if room:
+            playable = rooms_playable(codes)
+        else:
+            playable = np.array([is_playable(c, self.genre) for c in codes], dtype=bool)
         out = []
         for k, r in enumerate(requests):
             part = slice(bounds[k], bounds[k + 1])

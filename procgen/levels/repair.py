@@ -1,7 +1,7 @@
 """Minimum-edit repair: the fewest tile changes that make a level playable, with a proven lower bound.
 
-Top-down: two to four pieces to join are solved exactly by shortest paths (Dreyfus-Wagner for k <= 4); five or
-more go to an OR-Tools CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a
+Top-down: two to eight pieces to join are solved exactly by shortest paths (special cases up to four, the
+general Dreyfus-Wagner table from five); more go to an OR-Tools CP-SAT model. The model is a flow. One unit of flow leaves the source (the start, or a
 room's first door) for each target (the exit, or a room's other doors and pickups) and may cross a move u → v
 only while the tiles that move needs are open after repair. The objective counts changed tiles. CP-SAT runs
 with one worker under a deterministic time limit, so the same level gets the same repair on any machine; the
@@ -62,6 +62,8 @@ DEFAULT_DETERMINISTIC_LIMIT = 10.0
 """CP-SAT's deterministic time (its own work units, independent of the machine) for a top-down model"""
 DEFAULT_MAX_LABELS = 2_000
 """labels the platformer search expands before it settles for its best level and the bound it proved"""
+EXACT_JOIN_MAX_PIECES = 8
+"""pieces a top-down repair joins by exact shortest-path tables; more go to CP-SAT (the table grows as 3^pieces)"""
 _INF = 10**6
 
 
@@ -115,10 +117,7 @@ def repair(
     if room and genre.name == "topdown":
         if not border_doors(sem):
             raise RepairError("doors: a room needs at least one door on its border to be repaired")
-        for door in border_doors(sem):  # the tile inside each door must be open: a forced edit
-            x, y = inside_of(door, sem.shape)
-            if not WALKABLE_LUT[sem[y, x]]:
-                sem[y, x] = FLOOR
+        _open_door_insides(sem)
         targets = room_targets(sem)
         source, sinks = targets[0], targets[1:]
     else:
@@ -138,6 +137,23 @@ def repair(
     if not is_playable(sem, genre, room):  # the search and the solver disagree: a bug, never a silent pass
         raise AssertionError("repair produced a level the solver rejects")
     return _result(sem, original, t0, max_edit_fraction, optimal, forced + bound)
+
+
+def _open_door_insides(sem: np.ndarray) -> None:
+    """The tile inside each border door must be open: a forced edit, made in place."""
+    for door in border_doors(sem):
+        x, y = inside_of(door, sem.shape)
+        if not WALKABLE_LUT[sem[y, x]]:
+            sem[y, x] = FLOOR
+
+
+def pieces_to_join(room: np.ndarray) -> int:
+    """How many separate walkable pieces hold a room's targets once the tile inside each door is open: what
+    decides how a top-down repair joins them (shortest paths up to EXACT_JOIN_MAX_PIECES, CP-SAT beyond)."""
+    sem = np.array(room, dtype=np.uint8, copy=True)
+    _open_door_insides(sem)
+    labels, _ = ndimage.label(WALKABLE_LUT[sem], structure=FOUR_NEIGHBOURS)
+    return len({int(labels[y, x]) for x, y in room_targets(sem)})
 
 
 def _result(
@@ -244,12 +260,13 @@ def _solve_topdown(
         raise RepairError(
             "repair: the level fails for a reason opening tiles cannot fix (its targets are joined)"
         )
-    if len(parts) <= 4:
-        # Up to four pieces, the cheapest join is found exactly by shortest paths (Dreyfus-Wagner for k <= 4): two
-        # pieces by a 0-1 shortest path, three by a star around one meeting tile, four by two meeting tiles joined
-        # by a path. ~100x faster than the CP-SAT model below, which covers five pieces and more.
+    if len(parts) <= EXACT_JOIN_MAX_PIECES:
+        # Up to four pieces, the cheapest join is found exactly by shortest paths: two pieces by a 0-1 shortest
+        # path, three by a star around one meeting tile, four by two meeting tiles joined by a path. Five to
+        # EXACT_JOIN_MAX_PIECES go to the general Dreyfus-Wagner table (`_steiner_join`). Both are exact and far
+        # faster than the CP-SAT model below (which took seconds on some five-piece rooms); it covers the rest.
         pieces = [labels == p for p in sorted(parts)]
-        join = {2: _cheapest_join, 3: _star_join, 4: _double_star_join}[len(parts)]
+        join = {2: _cheapest_join, 3: _star_join, 4: _double_star_join}.get(len(parts), _steiner_join)
         cells = join(pieces, walk, changeable)
         if cells is None:
             raise RepairError("repair: no playable level within the bounds (the pieces cannot be joined)")
@@ -303,21 +320,23 @@ def _open_costs(part: np.ndarray, walk: np.ndarray, changeable: np.ndarray) -> t
     """0-1 BFS from a piece: for every tile, the fewest blocked tiles on a route to it (itself included)."""
     h, w = walk.shape
     cost = np.full((h, w), h * w + 1, dtype=np.int32)
-    parent: dict[Cell, Cell] = {}
-    queue: deque[Cell] = deque()
     for y, x in np.argwhere(part):
         cost[y, x] = 0
-        queue.append((int(x), int(y)))
+    # Python lists, not array indexing, in the loop: the same search several times faster
+    costs, open_, usable = cost.tolist(), walk.tolist(), (walk | changeable).tolist()
+    parent: dict[Cell, Cell] = {}
+    queue: deque[Cell] = deque((int(x), int(y)) for y, x in np.argwhere(part))
     while queue:
         x, y = queue.popleft()
+        here = costs[y][x]
         for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
-            if 0 <= nx < w and 0 <= ny < h and (walk[ny, nx] or changeable[ny, nx]):
-                step = 0 if walk[ny, nx] else 1
-                if cost[y, x] + step < cost[ny, nx]:
-                    cost[ny, nx] = cost[y, x] + step
+            if 0 <= nx < w and 0 <= ny < h and usable[ny][nx]:
+                step = 0 if open_[ny][nx] else 1
+                if here + step < costs[ny][nx]:
+                    costs[ny][nx] = here + step
                     parent[(nx, ny)] = (x, y)
                     (queue.appendleft if step == 0 else queue.append)((nx, ny))
-    return cost, parent
+    return np.array(costs, dtype=np.int32), parent
 
 
 def _star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray) -> set[Cell] | None:
@@ -334,22 +353,23 @@ def _star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray
 def _spread(start_cost: np.ndarray, walk: np.ndarray, changeable: np.ndarray) -> tuple[np.ndarray, dict]:
     """Dijkstra from every tile at once, each starting at `start_cost`; entering a blocked tile costs 1."""
     h, w = walk.shape
-    cost = start_cost.astype(np.int64).copy()
+    costs = start_cost.astype(np.int64).tolist()
+    open_, usable = walk.tolist(), (walk | changeable).tolist()
     parent: dict[Cell, Cell] = {}
-    heap = [(int(cost[y, x]), int(x), int(y)) for y, x in np.argwhere(cost < walk.size)]
+    heap = [(int(start_cost[y, x]), int(x), int(y)) for y, x in np.argwhere(start_cost < walk.size)]
     heapq.heapify(heap)
     while heap:
         c, x, y = heapq.heappop(heap)
-        if c > cost[y, x]:
+        if c > costs[y][x]:
             continue
         for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
-            if 0 <= nx < w and 0 <= ny < h and (walk[ny, nx] or changeable[ny, nx]):
-                nc = c + (0 if walk[ny, nx] else 1)
-                if nc < cost[ny, nx]:
-                    cost[ny, nx] = nc
+            if 0 <= nx < w and 0 <= ny < h and usable[ny][nx]:
+                nc = c + (0 if open_[ny][nx] else 1)
+                if nc < costs[ny][nx]:
+                    costs[ny][nx] = nc
                     parent[(nx, ny)] = (x, y)
                     heapq.heappush(heap, (nc, nx, ny))
-    return cost, parent
+    return np.array(costs, dtype=np.int64), parent
 
 
 def _double_star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray) -> set[Cell] | None:
@@ -382,6 +402,98 @@ def _double_star_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.
     for end, parent in best[1][:4]:
         opened.update(_blocked_on_route(end, parent, changeable))
     return opened
+
+
+_STEINER_SCALE = 1 << 32  # a key is cost * scale + cells entered: the second term only breaks ties
+_STEINER_INF = 1 << 60
+
+
+def _steiner_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray) -> set[Cell] | None:
+    """The fewest blocked tiles to open so that every piece joins one, for any number of pieces: Dreyfus-Wagner
+    over the grid with tile costs (0 open, 1 blocked), as whole-grid array steps.
+
+    table[S][v] is the cheapest connected set holding tile v and touching every piece in S, its key being
+    (opened tiles, tiles entered) so that every step back through the table strictly descends and the walk back
+    cannot loop. One piece: a shortest-path spread from it. More: the best split of S into two at v, then a
+    spread from there. The answer is the best tile of the full set's table, walked back into the tiles it opens."""
+    k = len(parts)
+    full = (1 << k) - 1
+    enter = np.where(walk, 1, np.where(changeable, _STEINER_SCALE + 1, _STEINER_INF)).astype(np.int64)
+    blocked_cost = np.where(changeable & ~walk, _STEINER_SCALE, 0).astype(np.int64)
+    table = np.full((full + 1, *walk.shape), _STEINER_INF, dtype=np.int64)
+    merged = np.full_like(table, _STEINER_INF)
+    singles = [1 << i for i in range(k)]
+    for i, part in enumerate(parts):
+        table[1 << i][part] = 0
+    table[singles] = _spread_keys(table[singles], enter)
+    for size in range(2, k + 1):
+        sets = [m for m in range(1, full + 1) if m.bit_count() == size]
+        for m in sets:
+            low = m & -m
+            for a in _subsets_with(m, low):
+                both = table[a] + table[m ^ a]  # >= INF exactly when either half cannot reach v
+                merged[m] = np.minimum(
+                    merged[m], np.where(both >= _STEINER_INF, _STEINER_INF, both - blocked_cost)
+                )
+        table[sets] = _spread_keys(merged[sets], enter)
+    best = int(np.argmin(table[full]))
+    y, x = divmod(best, walk.shape[1])
+    if table[full, y, x] >= _STEINER_INF:
+        return None
+    opened: set[Cell] = set()
+    todo = [(full, x, y)]
+    h, w = walk.shape
+    while todo:
+        m, x, y = todo.pop()
+        key = table[m, y, x]
+        if m in singles and key == 0:  # inside its piece
+            continue
+        if m not in singles and key == merged[m, y, x]:  # the set splits here
+            low = m & -m
+            a = next(
+                a
+                for a in _subsets_with(m, low)
+                if table[a, y, x] + table[m ^ a, y, x] - blocked_cost[y, x] == key
+            )
+            todo += [(a, x, y), (m ^ a, x, y)]
+            continue
+        if changeable[y, x] and not walk[y, x]:
+            opened.add((x, y))
+        for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if 0 <= nx < w and 0 <= ny < h and table[m, ny, nx] + enter[y, x] == key:
+                todo.append((m, nx, ny))
+                break
+        else:  # pragma: no cover - the table is consistent by construction
+            raise AssertionError("repair: the Steiner table has a tile with no way back")
+    return opened
+
+
+def _subsets_with(m: int, low: int) -> Iterator[int]:
+    """The proper, non-empty subsets of bit set `m` that hold bit `low` (each split of `m` in two, once)."""
+    rest = m ^ low
+    sub = rest
+    while True:
+        if low | sub != m:
+            yield low | sub
+        if sub == 0:
+            return
+        sub = (sub - 1) & rest
+
+
+def _spread_keys(keys: np.ndarray, enter: np.ndarray) -> np.ndarray:
+    """Shortest-path spread of a stack (L, H, W) of start keys over the grid, where entering tile v adds
+    enter[v]: repeated 4-neighbour relaxation until nothing improves (Bellman-Ford, one array step per round)."""
+    keys = keys.copy()
+    while True:
+        best = keys.copy()
+        np.minimum(best[:, 1:], keys[:, :-1] + enter[1:], out=best[:, 1:])
+        np.minimum(best[:, :-1], keys[:, 1:] + enter[:-1], out=best[:, :-1])
+        np.minimum(best[:, :, 1:], keys[:, :, :-1] + enter[:, 1:], out=best[:, :, 1:])
+        np.minimum(best[:, :, :-1], keys[:, :, 1:] + enter[:, :-1], out=best[:, :, :-1])
+        np.minimum(best, _STEINER_INF, out=best)
+        if np.array_equal(best, keys):
+            return keys
+        keys = best
 
 
 def _cheapest_join(parts: list[np.ndarray], walk: np.ndarray, changeable: np.ndarray) -> list[Cell] | None:

@@ -102,28 +102,125 @@ def room_playable(sem: np.ndarray) -> bool:
 
 
 def rooms_playable(sems: np.ndarray) -> np.ndarray:
-    """`room_playable` over a batch (N, H, W) of semantic grids."""
-    return np.array([room_playable(s) for s in sems], dtype=bool)
+    """`room_playable` over a batch (N, H, W) of semantic grids, with one labelling for the whole batch."""
+    sems = np.asarray(sems)
+    if len(sems) == 0:
+        return np.zeros(0, dtype=bool)
+    labels, _ = ndimage.label(WALKABLE_LUT[sems], structure=_IN_PLANE)
+    out = np.zeros(len(sems), dtype=bool)
+    for i, targets in enumerate(_batch_targets(sems)):
+        if targets:
+            first = labels[i, targets[0][1], targets[0][0]]
+            out[i] = bool(first) and all(labels[i, y, x] == first for x, y in targets)
+    return out
 
 
 def solve_room(sem: np.ndarray, critical: bool = True) -> Solution:
     """A room is playable when its first door reaches every other door, the tile inside every door, and every
     pickup. The path returned runs from the first door to the farthest target."""
-    doors = border_doors(sem)
-    if not doors:
-        return Solution(False, "no door on the room's border")
-    walk = WALKABLE_LUT[sem]
-    dist = bfs_distances(walk, doors[:1])
-    targets = room_targets(sem)[1:]
-    cut_off = [t for t in targets if dist[t[1], t[0]] == UNREACHED]
-    if not walk[inside_of(doors[0], sem.shape)[1], inside_of(doors[0], sem.shape)[0]]:
-        cut_off.insert(0, inside_of(doors[0], sem.shape))
-    if cut_off:
-        return Solution(False, f"cut off from the door at {doors[0]}: {cut_off[:4]}")
-    far = max(targets, key=lambda t: dist[t[1], t[0]], default=doors[0])
-    path = tuple(shortest_path(walk, doors[0], [far]))
-    crit = _articulation_cells(walk, doors[0], targets, path) if critical else frozenset()
-    return Solution(True, "", path, crit)
+    return solve_rooms(sem[None], critical)[0]
+
+
+def solve_rooms(sems: np.ndarray, critical: bool = True) -> list[Solution]:
+    """`solve_room` for each room of a batch (N, H, W). The critical-tile test, the costly part, is one pass for
+    the whole batch: every copy of every room with one path cell blocked, labelled at once. This is the
+    backend's batched solver pass."""
+    sems = np.asarray(sems)
+    h, w = sems.shape[1:]
+    walk = WALKABLE_LUT[sems]
+    all_targets = _batch_targets(sems)
+    out: list[Solution | None] = [None] * len(sems)
+    paths: dict[int, tuple[Cell, ...]] = {}
+    for i, targets in enumerate(all_targets):
+        if not targets:
+            out[i] = Solution(False, "no door on the room's border")
+            continue
+        door, rest = targets[0], targets[1:]
+        dist = bfs_distances(walk[i], [door])
+        cut_off = [t for t in rest if dist[t[1], t[0]] == UNREACHED]
+        inside = inside_of(door, (h, w))
+        if not walk[i, inside[1], inside[0]]:
+            cut_off.insert(0, inside)
+        if cut_off:
+            out[i] = Solution(False, f"cut off from the door at {door}: {cut_off[:4]}")
+            continue
+        far = max(rest, key=lambda t: dist[t[1], t[0]], default=door)
+        paths[i] = tuple(shortest_path(walk[i], door, [far]))
+    crit = _batch_articulation_cells(walk, all_targets, paths) if critical else {}
+    for i, path in paths.items():
+        out[i] = Solution(True, "", path, crit.get(i, frozenset()))
+    return out  # type: ignore[return-value]
+
+
+def _batch_doors(sems: np.ndarray) -> list[list[Cell]]:
+    """`border_doors` of each room of a batch."""
+    ring = np.zeros(sems.shape[1:], dtype=bool)
+    ring[[0, -1], 1:-1] = True
+    ring[1:-1, [0, -1]] = True
+    return _cells_by_room(ring & (sems == DOOR), len(sems))
+
+
+def _batch_targets(sems: np.ndarray) -> list[list[Cell]]:
+    """`room_targets` of each room of a batch; empty for a room with no door (it has nothing to connect)."""
+    shape = sems.shape[1:]
+    pickups = _cells_by_room(np.isin(sems, PICKUPS), len(sems))
+    return [
+        doors + [inside_of(d, shape) for d in doors] + mine if doors else []
+        for doors, mine in zip(_batch_doors(sems), pickups, strict=True)
+    ]
+
+
+def _cells_by_room(mask: np.ndarray, n: int) -> list[list[Cell]]:
+    """The (x, y) cells set in each room of a (N, H, W) mask, row-major within a room."""
+    out: list[list[Cell]] = [[] for _ in range(n)]
+    for i, y, x in zip(*(a.tolist() for a in np.nonzero(mask)), strict=True):
+        out[i].append((x, y))
+    return out
+
+
+_IN_PLANE = np.zeros((3, 3, 3), dtype=bool)
+_IN_PLANE[1] = FOUR_NEIGHBOURS  # a batch (N, H, W) labelled room by room: nothing connects across rooms
+_COPIES_PER_LABEL = 4096  # blocked copies labelled in one call: bounds the memory whatever the batch
+
+
+def _batch_articulation_cells(
+    walk: np.ndarray, all_targets: list[list[Cell]], paths: dict[int, tuple[Cell, ...]]
+) -> dict[int, frozenset]:
+    """`_articulation_cells` for each room in `paths` (source: its first door; targets: the rest): every path cell
+    that is not a target becomes one copy of its room with that cell blocked, and all copies are labelled at once."""
+    out: dict[int, set] = {i: set() for i in paths}
+    copies: list[tuple[int, Cell]] = []
+    for i, path in paths.items():
+        rest = all_targets[i][1:]
+        for cell in path:
+            if cell in rest:
+                out[i].add(cell)
+            else:
+                copies.append((i, cell))
+    if not copies:
+        return {i: frozenset(cells) for i, cells in out.items()}
+    # each room's source and targets as a padded table, so a copy's checks are one gather
+    most = max(len(all_targets[i]) for i in paths)
+    table = np.zeros((len(walk), most, 2), dtype=np.intp)
+    counted = np.zeros((len(walk), most), dtype=bool)
+    for i in paths:
+        table[i, : len(all_targets[i])] = all_targets[i]
+        counted[i, 1 : len(all_targets[i])] = True
+    for start in range(0, len(copies), _COPIES_PER_LABEL):
+        chunk = copies[start : start + _COPIES_PER_LABEL]
+        rooms = np.array([i for i, _ in chunk])
+        cells = np.array([c for _, c in chunk]).reshape(-1, 2)
+        blocked = walk[rooms]
+        at = np.arange(len(chunk))
+        blocked[at, cells[:, 1], cells[:, 0]] = False
+        labels, _ = ndimage.label(blocked, structure=_IN_PLANE)
+        mine = table[rooms]  # (copies, targets, xy); target 0 is the source
+        seen = labels[at[:, None], mine[:, :, 1], mine[:, :, 0]]
+        apart = ((seen != seen[:, :1]) & counted[rooms]).any(axis=1)
+        for k in np.nonzero(apart)[0].tolist():
+            i, cell = chunk[k]
+            out[i].add(cell)
+    return {i: frozenset(cells) for i, cells in out.items()}
 
 
 def solve_topdown(sem: np.ndarray, critical: bool = True) -> Solution:
@@ -291,6 +388,16 @@ def solve(
     return solve_room(sem, critical) if room else solve_topdown(sem, critical)
 
 
+def solve_batch(
+    sems: np.ndarray, genre: Genre = TOPDOWN, room: bool = False, critical: bool = True
+) -> list[Solution]:
+    """`solve` for each grid of a batch (N, H, W): top-down rooms in one batched pass (`solve_rooms`), the rest
+    one by one."""
+    if room and genre.name == "topdown":
+        return solve_rooms(sems, critical)
+    return [solve(s, genre, room, critical) for s in sems]
+
+
 def is_playable(level: Level | np.ndarray, genre: Genre = TOPDOWN, room: bool = False) -> bool:
     sem = level.semantic_grid() if isinstance(level, Level) else level
     if room and genre.name == "topdown":
@@ -307,7 +414,9 @@ __all__ = [
     "room_targets",
     "rooms_playable",
     "solve",
+    "solve_batch",
     "solve_platformer",
     "solve_room",
+    "solve_rooms",
     "solve_topdown",
 ]

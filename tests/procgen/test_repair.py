@@ -10,6 +10,7 @@ import pytest
 
 from engine.level import Semantic
 from engine.sim.grid import WALKABLE_LUT as WALKABLE
+from procgen.levels import repair as repair_module
 from procgen.levels.corpus import shipped_corpus
 from procgen.levels.genre import Genre, JumpModel
 from procgen.levels.repair import RepairError, repair
@@ -263,13 +264,48 @@ def test_the_same_level_gets_the_same_repair() -> None:
             )
 
 
-def test_cp_sat_rooms_get_the_same_repair() -> None:
-    """Five pieces or more go to CP-SAT, bounded by deterministic time with one worker: the same tiles twice."""
+def _five_piece_room() -> np.ndarray:
     room = DUNGEON.originals[0].copy()
     room[1:-1, [3, 6, 9, 12]] = WALL  # five pieces, each holding a door or a treasure
     room[2, 5] = room[8, 10] = Semantic.TREASURE.code
+    return room
+
+
+def test_five_pieces_get_the_same_minimal_repair_from_the_table_and_from_cp_sat(monkeypatch) -> None:
+    """Five to EXACT_JOIN_MAX_PIECES pieces go to the Dreyfus-Wagner table, more to CP-SAT (bounded by
+    deterministic time with one worker): each gives the same tiles twice, and both the same minimum."""
+    room = _five_piece_room()
     first, second = repair(room, room=True), repair(room, room=True)
     assert np.array_equal(first.tiles, second.tiles) and first.optimal and first.edits == 4
+    monkeypatch.setattr(repair_module, "EXACT_JOIN_MAX_PIECES", 4)
+    by_cp_sat, again = repair(room, room=True), repair(room, room=True)
+    assert np.array_equal(by_cp_sat.tiles, again.tiles) and by_cp_sat.optimal and by_cp_sat.edits == 4
+
+
+def test_the_steiner_table_matches_cp_sat_on_rooms_of_five_to_eight_pieces(monkeypatch) -> None:
+    """On random small rooms of 5+ pieces the table's edits equal CP-SAT's wherever CP-SAT proves its optimum,
+    and are never more where it does not."""
+    rng = np.random.default_rng(21)
+    compared = {}
+    for _ in range(600):
+        room = np.where(rng.random((8, 10)) < 0.55, WALL, FLOOR).astype(np.uint8)
+        room[[0, -1], :] = WALL
+        room[:, [0, -1]] = WALL
+        for x in rng.choice(np.arange(1, 9), 3, replace=False):
+            room[0 if rng.random() < 0.5 else -1, x] = Semantic.DOOR.code
+        for _ in range(3):
+            room[rng.integers(1, 7), rng.integers(1, 9)] = Semantic.KEY.code
+        pieces = repair_module.pieces_to_join(room)
+        if pieces < 5 or compared.get(pieces, 0) >= 6:
+            continue
+        ours = repair(room, room=True)
+        with monkeypatch.context() as m:
+            m.setattr(repair_module, "EXACT_JOIN_MAX_PIECES", 4)
+            reference = repair(room, room=True)
+        assert room_playable(ours.tiles) and ours.optimal
+        assert ours.edits == reference.edits if reference.optimal else ours.edits <= reference.edits
+        compared[pieces] = compared.get(pieces, 0) + 1
+    assert sum(compared.values()) >= 12 and max(compared) >= 6, compared
 
 
 def test_a_search_cut_short_reports_a_valid_bound() -> None:

@@ -162,3 +162,65 @@ def test_platformer_hazards_block_the_way(bad: str) -> None:
     pit[1, 2:6] = code
     pit[0, 2:6] = code
     assert not solve(pit, PLATFORMER).playable
+
+
+def _reference_room_solution(sem: np.ndarray) -> tuple:
+    """The room question answered the plain way, as the solver first did it: one BFS from the first door, and a
+    fresh labelling of the room with each path cell blocked in turn for the critical tiles."""
+    from scipy import ndimage
+
+    from engine.sim.grid import UNREACHED, WALKABLE_LUT, bfs_distances, shortest_path
+    from procgen.levels.solver import FOUR_NEIGHBOURS, border_doors, inside_of, room_targets
+
+    doors = border_doors(sem)
+    if not doors:
+        return (False, "no door on the room's border", (), frozenset())
+    walk = WALKABLE_LUT[sem]
+    dist = bfs_distances(walk, doors[:1])
+    targets = room_targets(sem)[1:]
+    cut_off = [t for t in targets if dist[t[1], t[0]] == UNREACHED]
+    inside = inside_of(doors[0], sem.shape)
+    if not walk[inside[1], inside[0]]:
+        cut_off.insert(0, inside)
+    if cut_off:
+        return (False, f"cut off from the door at {doors[0]}: {cut_off[:4]}", (), frozenset())
+    far = max(targets, key=lambda t: dist[t[1], t[0]])
+    path = tuple(shortest_path(walk, doors[0], [far]))
+    critical = set()
+    for x, y in path:
+        blocked = walk.copy()
+        blocked[y, x] = False
+        labels, _ = ndimage.label(blocked, structure=FOUR_NEIGHBOURS)
+        home = labels[doors[0][1], doors[0][0]]
+        if (x, y) in targets or any(labels[ty, tx] != home for tx, ty in targets):
+            critical.add((x, y))
+    return (True, "", path, frozenset(critical))
+
+
+def test_the_batched_room_solver_matches_the_plain_one_room_for_room() -> None:
+    """`solve_rooms` and `rooms_playable` (the backend's batched pass) against the plain definition above on the
+    generator's unrepaired rooms, the corpus and random rooms with doors anywhere on the border: the same verdict,
+    reason, path and critical tiles, room for room, whatever the batch."""
+    from engine.level import Semantic
+    from procgen.levels.generator import LevelGenerator, SampleRequest
+    from procgen.levels.solver import rooms_playable, solve_rooms
+
+    generator = LevelGenerator.pretrained("dungeon")
+    made = generator.sample_batch([SampleRequest(150, 3, repair=False)])[0]
+    rng = np.random.default_rng(4)
+    random_rooms = rng.choice(len(Semantic), size=(300, 11, 16)).astype(np.uint8)
+    mostly_floor = np.where(rng.random((300, 11, 16)) < 0.75, Semantic.FLOOR.code, random_rooms)
+    mostly_floor[:, [0, -1], :] = mostly_floor[:, :, [0, -1]] = Semantic.WALL.code
+    for room in mostly_floor:  # zero to three doors, anywhere on the ring (corners included)
+        for _ in range(rng.integers(0, 4)):
+            y, x = (0, rng.integers(16)) if rng.random() < 0.5 else (rng.integers(11), 15)
+            room[y, x] = Semantic.DOOR.code
+    rooms = np.concatenate([made[0], made[1].raw, generator.corpus.originals, mostly_floor, random_rooms])
+    reference = [_reference_room_solution(r) for r in rooms]
+    assert 0.2 < np.mean([r[0] for r in reference]) < 0.8  # both verdicts are well represented
+    assert sum(len(r[3]) for r in reference) > 1000
+    for size in (1, 7, 64, len(rooms)):
+        batched = [s for at in range(0, len(rooms), size) for s in solve_rooms(rooms[at : at + size])]
+        assert [(s.playable, s.reason, s.path, s.critical) for s in batched] == reference
+    assert rooms_playable(rooms).tolist() == [r[0] for r in reference]
+    assert [s.critical for s in solve_rooms(rooms, critical=False)] == [frozenset()] * len(rooms)
