@@ -135,7 +135,7 @@ class Legend:
     def known_ids(self) -> np.ndarray:
         """A 256-entry table, True for the tile ids this legend defines."""
         known = np.zeros(256, dtype=bool)
-        known[list(self.ids)] = True
+        known[[int(i) for i in self.ids]] = True
         return known
 
     def validate(self) -> None:

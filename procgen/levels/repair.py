@@ -103,9 +103,10 @@ def repair(
 ) -> RepairResult:
     """A playable copy of `sem` with the fewest tile changes; RepairError when none is found within the bounds.
 
-    The search is bounded by work, not time: `deterministic_limit` (CP-SAT's deterministic seconds, top-down
-    models of five or more pieces) and `max_labels` (the platformer search), so a level's repair is the same on
-    any machine under any load. `time_limit_s` is a wall-clock safety net behind them."""
+    The search is bounded by work, not time: the shortest-path joins (up to EXACT_JOIN_MAX_PIECES pieces) are
+    exact tables, `deterministic_limit` bounds CP-SAT (top-down models of more pieces) and `max_labels` the
+    platformer search, so a level's repair is the same on any machine under any load. `time_limit_s` is a
+    wall-clock safety net behind them."""
     t0 = time.perf_counter()
     sem = np.array(sem, dtype=np.uint8, copy=True)
     original = sem.copy()
