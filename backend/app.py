@@ -21,7 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend import art, jobs, levels, meta
 from backend.content import Busy, TimedOut
-from backend.middleware import PROBLEM, AccessLog, BodyLimit, CacheFront, RateLimit, TokenCheck, problem
+from backend.middleware import (
+    PROBLEM,
+    AccessLog,
+    BodyLimit,
+    CacheFront,
+    RateLimit,
+    TokenCheck,
+    cors_middleware,
+    problem,
+)
 from backend.settings import ServerSettings
 from backend.state import ServerState
 from engine.errors import LudoforgeError
@@ -72,10 +81,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(TokenCheck, token=settings.token)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
         app.add_middleware(
-            CORSMiddleware,
+            cors_middleware(),
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match"],
@@ -105,7 +112,7 @@ _PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": _PROBLEM_CONTENT}
     for code, text in {
-        400: "the body is not JSON",
+        400: "a CORS preflight from an origin, method or header the server does not allow",
         401: "a token is required and was missing or wrong",
         404: "no such path, job or blob",
         405: "not a method this path takes",
@@ -142,10 +149,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": str(e.get("msg"))}
-            for e in exc.errors()
-        ]
+        errors = [_named(e) for e in exc.errors()]
         first = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "invalid request"
         return problem(422, "Invalid request", first, errors)
 
@@ -172,9 +176,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             422, "Invalid request", text, [{"field": field, "message": message}] if field else None
         )
 
-    @app.exception_handler(Busy)
+    @app.exception_handler(Busy)  # and GenerationStopped, a kind of Busy
     async def busy(request: Request, exc: Busy) -> JSONResponse:
-        return problem(503, "Busy", "every worker is taken: try again shortly", headers={"Retry-After": "1"})
+        detail = str(exc) or "every worker is taken"
+        return problem(503, "Busy", f"{detail}: try again shortly", headers={"Retry-After": "1"})
 
     @app.exception_handler(TimedOut)
     async def timed_out(request: Request, exc: TimedOut) -> JSONResponse:
@@ -190,6 +195,25 @@ def _add_error_handlers(app: FastAPI) -> None:
             "body: nested too deeply",
             [{"field": "body", "message": "nested too deeply"}],
         )
+
+
+def _named(error: dict[str, Any]) -> dict[str, str]:
+    """One of pydantic's errors as {field, message}: the dotted field; "body" for the body as a whole (not JSON,
+    not an object, or missing)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    message = str(error.get("msg"))
+    if error.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        why = (error.get("ctx") or {}).get("error", "")
+        return {"field": "body", "message": f"expected JSON{where}" + (f" ({why})" if why else "")}
+    field = ".".join(p for p in loc if p != "body") if loc[:1] == ["body"] else ".".join(loc)
+    if loc == ["body"]:
+        field = "body"
+        if error.get("type") == "missing":
+            message = "expected a JSON object, got no body"
+        elif error.get("type") in ("model_attributes_type", "dict_type", "model_type"):
+            message = f"expected a JSON object, got {type(error.get('input')).__name__}"
+    return {"field": field, "message": message}
 
 
 def _version() -> str:

@@ -9,20 +9,24 @@
 
 A job lives in `<cache-dir>/jobs/<id>/`: its spec, its progress (written by the worker), its result or error. It
 survives the client going away. A server that restarts marks the jobs it was running failed, with the reason;
-none is left hanging. A trained generator lives in `<cache-dir>/generators/g-<id>/` and is loaded again at
-start-up.
+none is left hanging. Several server processes may share one cache folder (see `Jobs`). A trained generator
+lives in `<cache-dir>/generators/g-<id>/`; every process loads it at start-up, or when a request first names
+it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.art import SpriteClass, Theme
 from backend.levels import MAX_JOB_LEVELS, Conditions, LevelFormat, Seed, Strict, _conditions
+from backend.worker import die_with_parent
 from engine.atomic import atomic_write_json
 from engine.errors import InputError
 
@@ -43,6 +48,13 @@ Sha256 = Annotated[
 ]
 JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")]
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+WATCH_S = 0.2
+"""how often a server process looks at its workers"""
+HEARTBEAT_S = 1.0
+SWEEP_S = 5.0
+"""how often it looks for jobs whose server process has stopped"""
+OWNER_STALE_S = 15.0
+"""a server process whose heartbeat is older than this has stopped"""
 CORPUS_SUFFIXES = (".txt", ".json", ".tmj", ".tmx")
 States = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -117,12 +129,25 @@ class Upload(BaseModel):
 
 
 class Jobs:
-    """The jobs of one server: their folders, the worker processes, and the thread that watches them."""
+    """The jobs in one cache folder, as one server process sees them: the workers it runs, and the thread that
+    watches them.
+
+    Several server processes (`--workers N`, one `--cache-dir`) may share the folder. A job belongs to the
+    process that accepted it (its `owner`), which alone starts and stops its worker; every process reads
+    every job's state from the folder, so any of them answers a poll. Each process touches a heartbeat file
+    every second; a job whose owner's heartbeat is older than `OWNER_STALE_S` (that process died) is marked
+    failed by whichever process sees it first, and a process that starts fails only such jobs, not the ones
+    its live siblings run. A cancel that reaches another process marks the job cancelled, and its owner stops
+    the worker within a watch tick. Each job's record changes under a lock file of its own."""
 
     def __init__(self, home: Path, state: Any, max_running: int = 1, worker_threads: int = 1) -> None:
         self.home = home
         self.folder = home / "jobs"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.servers = home / "servers"
+        self.servers.mkdir(parents=True, exist_ok=True)
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        """this server process, as job records name it"""
         self.state = state
         self.max_running = max_running
         self.worker_threads = worker_threads
@@ -133,25 +158,18 @@ class Jobs:
 
     # ------------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Mark what an earlier run left queued or running as failed, load the generators earlier jobs trained,
-        and start watching."""
-        for record_path in sorted(self.folder.glob("*/job.json")):
-            record = _read(record_path)
-            if record.get("state") in ("queued", "running"):
-                was = record["state"]
-                record.update(
-                    state="failed",
-                    finished=time.time(),
-                    error=f"the server restarted while this job was {was}; submit it again",
-                )
-                atomic_write_json(record_path, record, indent=1)
+        """Mark what a stopped server left queued or running as failed, load the generators earlier jobs
+        trained, and start watching."""
+        self._beat()
+        self._fail_orphans(lambda was: f"the server restarted while this job was {was}; submit it again")
         for card in sorted((self.home / "generators").glob("g-*/generator.json")):
             self._register_generator(card.parent.name, card.with_suffix(""))
         self._watcher = threading.Thread(target=self._watch, name="ludoforge-jobs", daemon=True)
         self._watcher.start()
 
     def stop(self) -> None:
-        """On shutdown: stop the workers and mark their jobs failed, saying why."""
+        """On shutdown: stop the workers and mark their jobs failed, saying why; this process's queued jobs
+        fail too (no one else will start them)."""
         self._stop.set()
         with self._lock:
             for job_id, process in list(self.processes.items()):
@@ -160,11 +178,17 @@ class Jobs:
                     job_id, "failed", error="the server shut down while this job ran; submit it again"
                 )
             self.processes.clear()
+            for record in self._records():
+                if record.get("owner") == self.owner and record.get("state") == "queued":
+                    self._finish(
+                        record["id"], "failed", error="the server shut down while this job was queued"
+                    )
+        (self.servers / self.owner).unlink(missing_ok=True)
 
     # -------------------------------------------------------------------------------------------- requests
     def submit(self, spec: BaseModel) -> dict[str, Any]:
         with self._lock:
-            queued = sum(1 for r in self._records() if r["state"] == "queued")
+            queued = sum(1 for r in self._records() if r.get("state") == "queued")
             if queued >= self.state.settings.queued_jobs:
                 from backend.content import Busy
 
@@ -183,6 +207,7 @@ class Jobs:
                 "finished": None,
                 "error": None,
                 "result": None,
+                "owner": self.owner,
             }
             atomic_write_json(folder / "job.json", record, indent=1)
             self._start_queued()
@@ -197,16 +222,16 @@ class Jobs:
         if record["state"] == "running" and record["started"] and 0 < done < 1:
             elapsed = time.time() - record["started"]
             eta = round(elapsed * (1 - done) / done, 1)
-        return {**record, "progress": min(1.0, max(0.0, done)), "stage": stage, "eta_s": eta}
+        shown = {k: v for k, v in record.items() if k != "owner"}
+        return {**shown, "progress": min(1.0, max(0.0, done)), "stage": stage, "eta_s": eta}
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         with self._lock:
-            record = self._record(job_id)
-            if record["state"] in ("queued", "running"):
+            self._record(job_id)  # 404 for no such job
+            if self._finish(job_id, "cancelled", error="cancelled by a client"):
                 process = self.processes.pop(job_id, None)
-                if process is not None:
+                if process is not None:  # ours; another owner stops its own at its next watch tick
                     _terminate(process)
-                self._finish(job_id, "cancelled", error="cancelled by a client")
                 self._start_queued()
         return self.status(job_id)
 
@@ -231,7 +256,7 @@ class Jobs:
         if isinstance(spec, TrainLevels):
             task["generator_dir"] = str(self.home / "generators" / f"g-{job_id}")
         if isinstance(spec, LevelsBatch):
-            generator = self.state.generators.get(spec.generator)
+            generator = self.state.generator(spec.generator)
             if generator is None:
                 raise InputError("job.generator", f"expected one of {sorted(self.state.generators)}")
             conditions = _conditions(spec.conditions)
@@ -246,7 +271,7 @@ class Jobs:
         return task
 
     def _records(self) -> list[dict[str, Any]]:
-        return [_read(p) for p in self.folder.glob("*/job.json")]
+        return [r for r in (_read(p) for p in self.folder.glob("*/job.json")) if r]
 
     def _record(self, job_id: str) -> dict[str, Any]:
         path = self.folder / job_id / "job.json"
@@ -254,21 +279,35 @@ class Jobs:
             raise HTTPException(404, f"no job {job_id}")
         return _read(path)
 
-    def _finish(self, job_id: str, state: str, error: str | None = None, result: Any = None) -> None:
+    def _update(self, job_id: str, only_from: tuple[str, ...], **changes: Any) -> bool:
+        """Change a job's record, under its lock, if its state is one of `only_from`; False if it was not (a
+        job that has finished stays as it finished, whichever process comes second)."""
         path = self.folder / job_id / "job.json"
-        record = _read(path)
-        record.update(state=state, finished=time.time(), error=error, result=result)
-        atomic_write_json(path, record, indent=1)
+        with _locked(self.folder / job_id / "lock"):
+            record = _read(path)
+            if record.get("state") not in only_from:
+                return False
+            record.update(changes)
+            atomic_write_json(path, record, indent=1)
+        return True
+
+    def _finish(self, job_id: str, state: str, error: str | None = None, result: Any = None) -> bool:
+        return self._update(
+            job_id, ("queued", "running"), state=state, finished=time.time(), error=error, result=result
+        )
 
     def _start_queued(self) -> None:
         with self._lock:
             if self._stop.is_set():
                 return
             queued = sorted(
-                (r for r in self._records() if r["state"] == "queued"), key=lambda r: r["created"]
+                (r for r in self._records() if r["state"] == "queued" and r.get("owner") == self.owner),
+                key=lambda r: r["created"],
             )
             for record in queued[: max(0, self.max_running - len(self.processes))]:
                 folder = self.folder / record["id"]
+                if not self._update(record["id"], ("queued",), state="running", started=time.time()):
+                    continue  # cancelled meanwhile
                 # A fresh interpreter per job: nothing of the server (threads, sockets, loaded nets) is inherited.
                 with open(folder / "worker.log", "ab") as log:
                     process = subprocess.Popen(
@@ -276,21 +315,45 @@ class Jobs:
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL,
-                        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                        preexec_fn=die_with_parent if sys.platform == "linux" else None,
                     )
                 self.processes[record["id"]] = process
-                record.update(state="running", started=time.time())
-                atomic_write_json(folder / "job.json", record, indent=1)
 
     def _watch(self) -> None:
-        while not self._stop.wait(0.2):
+        ticks = 0
+        while not self._stop.wait(WATCH_S):
+            ticks += 1
             with self._lock:
                 for job_id, process in list(self.processes.items()):
-                    if process.poll() is None:
-                        continue
-                    del self.processes[job_id]
-                    self._collect(job_id, process.returncode)
+                    if _read(self.folder / job_id / "job.json").get("state") != "running":
+                        _terminate(process)  # another server process cancelled it
+                        del self.processes[job_id]
+                    elif process.poll() is not None:
+                        del self.processes[job_id]
+                        self._collect(job_id, process.returncode)
                 self._start_queued()
+            if ticks % round(HEARTBEAT_S / WATCH_S) == 0:
+                self._beat()
+            if ticks % round(SWEEP_S / WATCH_S) == 0:
+                self._fail_orphans(lambda was: f"the server process that had this job {was} stopped")
+
+    def _beat(self) -> None:
+        (self.servers / self.owner).touch()
+
+    def _alive(self, owner: str | None) -> bool:
+        if owner == self.owner:
+            return True
+        try:
+            return owner is not None and time.time() - (self.servers / owner).stat().st_mtime < OWNER_STALE_S
+        except OSError:  # no heartbeat at all: that process has stopped
+            return False
+
+    def _fail_orphans(self, why: Any) -> None:
+        """Mark failed every queued or running job whose owner has stopped (no fresh heartbeat)."""
+        for record in self._records():
+            was = record.get("state")
+            if was in ("queued", "running") and not self._alive(record.get("owner")):
+                self._finish(record["id"], "failed", error=why(was))
 
     def _collect(self, job_id: str, exit_code: int | None) -> None:
         folder = self.folder / job_id
@@ -310,23 +373,23 @@ class Jobs:
             )
 
     def _register_generator(self, name: str, stem: Path) -> None:
-        from procgen.levels.generator import LevelGenerator
+        self.state.load_trained(name, stem)
 
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` across processes (flock; where there is none, this process's own)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one server process per cache folder
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            self.state.add_generator(name, LevelGenerator.from_weights(stem))
-        except Exception as exc:  # a generator that no longer loads is left out, and said so, not fatal
-            import logging
-
-            logging.getLogger("ludoforge.serve").warning("trained generator %s not loaded: %s", name, exc)
-
-
-def _die_with_parent() -> None:
-    """In the worker, before it starts: Linux sends it SIGTERM if the server dies, even by SIGKILL, so no
-    worker outlives its server (whose next start marks the job failed)."""
-    import ctypes
-    import signal
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read(path: Path) -> dict[str, Any]:

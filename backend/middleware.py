@@ -236,3 +236,37 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replayed
+
+
+_PREFLIGHT_FIELDS = {
+    "origin": ("Origin", "an origin the server allows (--cors-origin)"),
+    "method": ("Access-Control-Request-Method", "GET, POST or DELETE"),
+    "headers": ("Access-Control-Request-Headers", "among Authorization, Content-Type, If-None-Match"),
+    "private-network": ("Access-Control-Request-Private-Network", "no private-network request"),
+}
+
+
+def cors_middleware() -> type:
+    """Starlette's CORSMiddleware, whose refused preflight is problem details naming each header at fault
+    (Starlette answers it in plain text)."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    class ProblemCORS(CORSMiddleware):
+        def preflight_response(self, request_headers: Any) -> Any:
+            answer = super().preflight_response(request_headers)
+            if answer.status_code != 400:
+                return answer
+            failures = bytes(answer.body).decode().removeprefix("Disallowed CORS ").split(", ")
+            errors = [
+                {"field": _PREFLIGHT_FIELDS[f][0], "message": f"expected {_PREFLIGHT_FIELDS[f][1]}"}
+                for f in failures
+                if f in _PREFLIGHT_FIELDS
+            ]
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "CORS preflight refused"
+            refused = problem(400, "CORS preflight refused", detail, errors)
+            for name, value in answer.headers.items():
+                if name.lower().startswith("access-control") or name.lower() == "vary":
+                    refused.headers[name] = value
+            return refused
+
+    return ProblemCORS

@@ -39,6 +39,9 @@ class ServerSettings:
     """a generation that takes longer answers 504"""
     batching: bool = True
     """coalesce concurrent level requests for one generator into one batched pass"""
+    generation_process: bool = True
+    """make the level batches in a child process with its own interpreter lock, so the GAN and the event loop
+    do not wait for each other (off: on the worker threads)"""
     max_batch: int = 64
     """levels in one batched pass at most"""
     max_wait_ms: float = 2.0

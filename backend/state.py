@@ -4,6 +4,8 @@ the worker threads, the level batchers and the jobs."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import tempfile
 from collections import OrderedDict
 from pathlib import Path
@@ -12,11 +14,16 @@ from typing import TYPE_CHECKING, Any
 from backend.content import Workers
 from backend.settings import ServerSettings
 from backend.store import ByteStore
+from engine.errors import LudoforgeError
 from procgen.core.weights import WEIGHTS_DIR
 
 if TYPE_CHECKING:
     from backend.batching import LevelBatcher
+    from backend.generation import GenerationProcess
 
+log = logging.getLogger("ludoforge.serve")
+TRAINED_NAME = re.compile(r"g-[0-9a-f]{16}")
+"""the name a training job gives its generator"""
 UPLOAD_DISK_BYTES = 1024 * 1024 * 1024
 RAW_MEMO_ENTRIES = 65_536
 """request bodies remembered by their bytes, so a repeated body skips parsing on its way to the cache"""
@@ -39,6 +46,8 @@ class ServerState:
         self.textures: dict[str, Any] = {}
         self.sprites: Any = None
         self.batchers: dict[str, LevelBatcher] = {}
+        self.generation: GenerationProcess | None = None
+        """the child process that makes level batches (settings.generation_process), started by `load`"""
         self._scratch: tempfile.TemporaryDirectory | None = None
         if settings.cache_dir is not None:
             self.home = Path(settings.cache_dir)
@@ -56,6 +65,7 @@ class ServerState:
         """a job's inputs (corpus zips, style images) by sha256, always on disk: the workers read them there"""
         self.workers = Workers(settings.threads, settings.queue, settings.timeout_s)
         self._raw: OrderedDict[str, str] = OrderedDict()
+        self._unloadable: set[str] = set()
         self.jobs: Any = None
 
     def load(self) -> None:
@@ -65,6 +75,10 @@ class ServerState:
         from procgen.levels.generator import LevelGenerator
         from procgen.textures.generator import THEMES, TextureGenerator
 
+        if self.settings.generation_process:
+            from backend.generation import GenerationProcess
+
+            self.generation = GenerationProcess()  # it imports torch and loads its copies meanwhile
         for name in sorted(SHIPPED_CORPORA):
             self.add_generator(name, LevelGenerator.pretrained(name))
         for theme in THEMES:
@@ -72,6 +86,8 @@ class ServerState:
             self.weights[f"textures_{theme}"] = card_sha(WEIGHTS_DIR / f"textures_{theme}")
         self.sprites = SpriteGenerator.pretrained()
         self.weights["sprites"] = card_sha(WEIGHTS_DIR / "sprites")
+        if self.generation is not None:
+            self.generation.wait_ready()
         self.ready = True
 
     def add_generator(self, name: str, generator: Any) -> None:
@@ -79,7 +95,33 @@ class ServerState:
 
         self.generators[name] = generator
         self.weights[name] = card_sha(generator.weights_stem) if generator.weights_stem else ""
-        self.batchers[name] = LevelBatcher(generator, self.workers, self.settings)
+        # A generator built in memory (no weights file) has no copy in the generation process: its batches
+        # are made on the workers.
+        process = self.generation if generator.weights_stem is not None else None
+        if process is not None:
+            process.load(name, generator.weights_stem)
+        self.batchers[name] = LevelBatcher(name, generator, self.workers, self.settings, process)
+
+    def generator(self, name: str) -> Any:
+        """The level generator a request names, or None. A trained one another server process's job made (in
+        the shared cache folder) is loaded here the first time it is named."""
+        found = self.generators.get(name)
+        if found is None and TRAINED_NAME.fullmatch(name) and name not in self._unloadable:
+            stem = self.home / "generators" / name / "generator"
+            if stem.with_suffix(".json").is_file():
+                self.load_trained(name, stem)
+                found = self.generators.get(name)
+        return found
+
+    def load_trained(self, name: str, stem: Path) -> None:
+        """A generator a training job made; one that no longer loads is left out, and said so, not fatal."""
+        from procgen.levels.generator import LevelGenerator
+
+        try:
+            self.add_generator(name, LevelGenerator.from_weights(stem))
+        except (LudoforgeError, OSError) as exc:
+            self._unloadable.add(name)
+            log.warning("trained generator %s not loaded: %s", name, exc)
 
     def remember_raw(self, raw_key: str, key: str) -> None:
         self._raw[raw_key] = key
@@ -91,6 +133,8 @@ class ServerState:
         return self._raw.get(raw_key)
 
     def close(self) -> None:
+        if self.generation is not None:
+            self.generation.close()
         self.workers.shutdown()
         if self._scratch is not None:
             self._scratch.cleanup()

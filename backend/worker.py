@@ -13,6 +13,20 @@ from typing import Any
 Progress = Callable[[str, float], None]
 
 
+def die_with_parent() -> None:
+    """In a process the server starts (a job's worker, the generation process), first thing: Linux sends it
+    SIGTERM if the server dies, even by SIGKILL, so none outlives its server (whose next start marks a job
+    failed)."""
+    import sys
+
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def run_task(task: dict[str, Any], files: Path, progress: Progress) -> dict[str, Any]:
     import torch
 

@@ -3,7 +3,8 @@
 Rows, each run alternately with its baseline in one process:
 - a cached level, answered 304 to If-None-Match (and 200 from the cache, for comparison);
 - fresh playable rooms (POST /v1/levels, n=1, repair on, a new seed every request): micro-batching on (ours)
-  against the same server with it off (baseline);
+  against the same server with it off (baseline); and, for context, batching on with the batches made on the
+  server's worker threads instead of the generation process;
 - the service's overhead: HTTP rooms/s over in-process batched rooms/s for the same work (sample, solve,
   encode), measured in this run.
 
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPEATS, save
@@ -115,24 +115,29 @@ def _ms(text: str) -> float:
 
 
 def in_process_rooms_per_s(seed_base: int) -> float:
-    """The same work as one fresh-room request, for 64 requests at once, without HTTP: sample_batch, one
-    solve_batch over the batch, then the JSON encoding of each answer (backend.levels' own functions)."""
+    """The same work as one fresh-room request, for 64 requests at once, without HTTP: the generation process's
+    `make_batch` (sample, repair, solve) in this process, then the JSON encoding of each answer (backend.levels'
+    own functions)."""
     from backend.content import json_bytes
+    from backend.generation import make_batch
     from backend.levels import solver_result
     from engine.formats.json_level import level_to_dict
     from procgen.levels.generator import SampleRequest
-    from procgen.levels.solver import solve_batch
 
     generator = _generator()
     requests = [SampleRequest(1, seed_base + i) for i in range(64)]
     start = time.perf_counter()
     rooms = 0
-    while time.perf_counter() - start < 2.0:
-        made = [codes[0] for codes, _report in generator.sample_batch(requests)]
-        for grid, solution in zip(made, solve_batch(np.stack(made), generator.genre, room=True), strict=True):
-            level = generator.as_level(grid, 0, "procgen.levels.gan", "room")
-            json_bytes({"levels": [{"level": level_to_dict(level), "solver": solver_result(solution)}]})
+
+    def encode(outcomes: list, _final: bool) -> None:
+        nonlocal rooms
+        for _, (codes, _report, solutions) in outcomes:
+            level = generator.as_level(codes[0], 0, "procgen.levels.gan", "room")
+            json_bytes({"levels": [{"level": level_to_dict(level), "solver": solver_result(solutions[0])}]})
             rooms += 1
+
+    while time.perf_counter() - start < 2.0:
+        make_batch(generator, requests, encode)
         requests = [SampleRequest(1, r.seed + 64) for r in requests]
     return rooms / (time.perf_counter() - start)
 
@@ -156,9 +161,10 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_backend needs wrk (Debian: apt-get install wrk)")
-    ours_port, base_port = 8791, 8792
+    ours_port, base_port, threads_port = 8791, 8792, 8793
     ours = start_server(ours_port)
     base = start_server(base_port, "--no-batching")
+    threads = start_server(threads_port, "--no-generation-process")
     try:
         body = {"n": 1, "seed": 7}
         etag = httpx.post(f"http://127.0.0.1:{ours_port}/v1/levels", json=body).headers["etag"]
@@ -166,24 +172,26 @@ def main() -> None:
             f"http://127.0.0.1:{ours_port}/v1/levels", json=body, headers={"If-None-Match": etag}
         )
         assert again.status_code == 304, again.status_code  # what the cached row then measures
-        for port in (ours_port, base_port):  # warm both: torch's first calls are slow
+        for port in (ours_port, base_port, threads_port):  # warm each: torch's first calls are slow
             wrk(port, FRESH_SCRIPT, 2, {"SEED_OFFSET": "900000000"})
-        cached_304, cached_200, fresh_ours, fresh_base, in_process = [], [], [], [], []
+        cached_304, cached_200, fresh_ours, fresh_base, fresh_threads, in_process = [], [], [], [], [], []
         for run in range(REPEATS):
             cached_304.append(wrk(ours_port, CACHED_SCRIPT, args.seconds, {"ETAG": etag}))
             cached_200.append(wrk(ours_port, CACHED_SCRIPT, args.seconds, {}))
             offset = str(10_000_000 * (run + 1))
             fresh_ours.append(wrk(ours_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
             fresh_base.append(wrk(base_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
+            fresh_threads.append(wrk(threads_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
             in_process.append(in_process_rooms_per_s(500_000_000 + run * 100_000))
             print(
                 f"run {run + 1}: 304 {cached_304[-1]['rps']:.0f}/s p99 {cached_304[-1]['p99_ms']:.1f} ms | "
                 f"fresh batched {fresh_ours[-1]['rps']:.0f}/s p99 {fresh_ours[-1]['p99_ms']:.1f} ms | "
                 f"unbatched {fresh_base[-1]['rps']:.0f}/s p99 {fresh_base[-1]['p99_ms']:.1f} ms | "
+                f"on threads {fresh_threads[-1]['rps']:.0f}/s p99 {fresh_threads[-1]['p99_ms']:.1f} ms | "
                 f"in-process {in_process[-1]:.0f} rooms/s"
             )
     finally:
-        for server in (ours, base):
+        for server in (ours, base, threads):
             server.terminate()
             server.wait(30)
 
@@ -208,11 +216,16 @@ def main() -> None:
             "fresh_rps": med(fresh_ours, "rps"),
             "fresh_p99_ms": med(fresh_ours, "p99_ms"),
             "fresh_unbatched_p99_ms": med(fresh_base, "p99_ms"),
+            "fresh_on_threads_rps": med(fresh_threads, "rps"),
+            "fresh_on_threads_p99_ms": med(fresh_threads, "p99_ms"),
             "in_process_rooms_per_s": statistics.median(in_process),
             "overhead_ratio": med(fresh_ours, "rps") / statistics.median(in_process),
-            "bad_responses": sum(r["bad"] for r in cached_304 + cached_200 + fresh_ours + fresh_base),
+            "bad_responses": sum(
+                r["bad"] for r in cached_304 + cached_200 + fresh_ours + fresh_base + fresh_threads
+            ),
             "cached_304_runs": cached_304,
             "cached_200_runs": cached_200,
+            "fresh_on_threads_runs": fresh_threads,
             "in_process_runs": in_process,
         },
     }
@@ -225,6 +238,7 @@ def main() -> None:
         f"fresh rooms: {h['fresh_rps']:.0f} req/s, p99 {h['fresh_p99_ms']:.1f} ms (goal >= 500, < 100 ms); "
         f"x{fresh['ratio']:.2f} batching off (goal >= 3)"
     )
+    print(f"batched on the worker threads instead: {h['fresh_on_threads_rps']:.0f} req/s")
     print(
         f"overhead: HTTP {h['fresh_rps']:.0f} / in-process {h['in_process_rooms_per_s']:.0f} rooms/s = "
         f"{h['overhead_ratio']:.2f}"

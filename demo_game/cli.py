@@ -69,6 +69,9 @@ def serve(
         float, typer.Option(min=0.1, max=3600, help="Seconds before a generation is 504.")
     ] = 30.0,
     batching: Annotated[bool, typer.Option(help="Coalesce concurrent level requests into batches.")] = True,
+    generation_process: Annotated[
+        bool, typer.Option(help="Make level batches in a child process (off: on the worker threads).")
+    ] = True,
     max_batch: Annotated[int, typer.Option(min=1, max=4096, help="Levels in one batch at most.")] = 64,
     max_wait_ms: Annotated[
         float, typer.Option(min=0, max=1000, help="How long a request waits for a batch.")
@@ -91,6 +94,7 @@ def serve(
         threads=threads,
         timeout_s=timeout,
         batching=batching,
+        generation_process=generation_process,
         max_batch=max_batch,
         max_wait_ms=max_wait_ms,
     )

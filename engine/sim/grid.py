@@ -107,7 +107,12 @@ def shortest_path(
     walk = walkable.copy()
     for gx, gy in goals:
         walk[gy, gx] = True
-    dist = bfs_distances(walk, goals)
+    return path_down(bfs_distances(walk, goals), start)
+
+
+def path_down(dist: np.ndarray, start: tuple[int, int]) -> list[tuple[int, int]]:
+    """Cells from start (exclusive) down BFS distances `dist` to a source (inclusive), each step to the first
+    neighbour in STEPS order one closer; [] if start is unreached or a source."""
     x, y = start
     if dist[y, x] == UNREACHED:
         return []

@@ -8,8 +8,11 @@ import asyncio
 import io
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 
@@ -227,6 +230,18 @@ def test_malformed_and_deeply_nested_json_are_4xx(client: TestClient) -> None:
         assert 400 <= answer.status_code < 500, answer.text
 
 
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [(b"{not json", "expected JSON at character 1"), (b"[1, 2]", "got list"), (b"", "got no body")],
+)
+def test_a_body_that_is_not_a_json_object_is_422_naming_the_body(
+    client: TestClient, data: bytes, says: str
+) -> None:
+    answer = client.post("/v1/levels/check", content=data, headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and _field(answer) == "body"
+    assert says in answer.json()["errors"][0]["message"]
+
+
 def test_an_oversized_body_is_413_on_a_content_route() -> None:
     with TestClient(create_app(ServerSettings(max_body_bytes=2048, load_generators=False))) as small:
         answer = small.post("/v1/levels/check", content=b'{"level": "' + b"W" * 4096 + b'"}')
@@ -235,7 +250,7 @@ def test_an_oversized_body_is_413_on_a_content_route() -> None:
 
 def test_batching_changes_no_result() -> None:
     """Concurrent requests, coalesced into batches, get exactly what the same requests get one by one from a
-    server with batching off."""
+    server with batching off, and what they get made on the worker threads instead of the generation process."""
     bodies = [{"n": 1 + s % 3, "seed": 500 + s, "repair": s % 4 != 0} for s in range(24)]
 
     async def concurrently(app) -> list[bytes]:
@@ -248,12 +263,49 @@ def test_batching_changes_no_result() -> None:
     with TestClient(
         batched_app
     ):  # runs start-up; the requests then go through the ASGI transport concurrently
+        assert batched_app.state.ludoforge.batchers["dungeon"].process is not None
         batched = asyncio.run(concurrently(batched_app))
         batches = batched_app.state.ludoforge.batchers["dungeon"].batches
+    on_threads = create_app(ServerSettings(max_wait_ms=20, generation_process=False))
+    with TestClient(on_threads):
+        threaded = asyncio.run(concurrently(on_threads))
+        thread_batches = on_threads.state.ludoforge.batchers["dungeon"].batches
     with TestClient(create_app(ServerSettings(batching=False))) as alone:
         single = [alone.post("/v1/levels", json=b).content for b in bodies]
-    assert batches < len(bodies), "the requests were not batched together"
+    assert batches < len(bodies) and thread_batches < len(bodies), "the requests were not batched together"
     assert batched == single
+    assert threaded == single
+
+
+def test_a_stopped_generation_process_is_503_then_started_again() -> None:
+    """Killing the child answers what it held with 503 (never a hang), and the next request is served by a new
+    one with the same levels."""
+    app = create_app(ServerSettings(max_wait_ms=20))
+    with TestClient(app) as c:
+        first = c.post("/v1/levels", json={"n": 2, "seed": 31})
+        assert first.status_code == 200
+        generation = app.state.ludoforge.generation
+        held = threading.Event()
+
+        def lost_on_the_way(name: str, requests: list, hand_back) -> None:
+            pid = generation._process.pid
+            os.kill(pid, signal.SIGSTOP)  # it cannot answer: the batch is surely still in it when it dies
+            original(name, requests, hand_back)
+            held.set()
+            os.kill(pid, signal.SIGKILL)
+
+        original, generation.submit = generation.submit, lost_on_the_way
+        lost = c.post("/v1/levels", json={"n": 1, "seed": 32})
+        generation.submit = original
+        assert held.is_set()
+        assert lost.status_code == 503 and lost.headers["content-type"] == "application/problem+json", (
+            lost.text
+        )
+        generation.wait_ready(60)
+        answers = [c.post("/v1/levels", json={"n": 2, "seed": 33}) for _ in range(2)]
+        assert all(a.status_code == 200 for a in answers), answers[-1].text
+    with TestClient(create_app(ServerSettings(generation_process=False))) as plain:
+        assert plain.post("/v1/levels", json={"n": 2, "seed": 33}).content == answers[0].content
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
@@ -295,6 +347,9 @@ def test_cors_is_off_by_default_and_on_for_the_configured_origins(client: TestCl
     with TestClient(create_app(settings)) as c:
         answer = c.options("/v1/levels", headers=preflight)
         assert answer.headers["access-control-allow-origin"] == "https://game.example"
+        refused = c.options("/v1/levels", headers={**preflight, "Origin": "https://elsewhere.example"})
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+        assert _field(refused) == "Origin"
 
 
 def test_the_disk_cache_survives_a_restart(tmp_path: Path) -> None:

@@ -60,6 +60,9 @@ def submit(client: TestClient, job: dict) -> dict:
 
 def test_a_corpus_zip_trains_a_generator_whose_levels_are_playable(client: TestClient, home: Path) -> None:
     upload = client.post("/v1/uploads", content=corpus_zip()).json()
+    # a sibling server process on the same folder, started before the generator exists
+    sibling = TestClient(create_app(ServerSettings(cache_dir=home, load_generators=False)))
+    sibling.__enter__()
     job = submit(
         client, {"kind": "train-levels", "corpus": upload["sha256"], "iterations": 2, "eval_samples": 16}
     )
@@ -78,6 +81,13 @@ def test_a_corpus_zip_trains_a_generator_whose_levels_are_playable(client: TestC
     assert answer.status_code == 200
     for entry in answer.json()["levels"]:
         assert is_playable(level_from_dict(entry["level"]), room=True)
+    # the sibling loads it when a request first names it, and gives the same bytes
+    try:
+        from_sibling = sibling.post("/v1/levels", json={"generator": generator, "n": 16, "seed": 5})
+        assert from_sibling.status_code == 200, from_sibling.text
+        assert from_sibling.content == answer.content
+    finally:
+        sibling.__exit__(None, None, None)
     # the generator is loaded again by a server that restarts on the same folder
     with TestClient(create_app(ServerSettings(cache_dir=home))) as again:
         assert again.post("/v1/levels", json={"generator": generator, "seed": 5}).status_code == 200
@@ -172,3 +182,33 @@ def test_a_restart_marks_running_jobs_failed_with_the_reason(tmp_path: Path) -> 
     with TestClient(create_app(ServerSettings(cache_dir=tmp_path))) as c:
         status = c.get(f"/v1/jobs/{job['id']}").json()
         assert status["state"] == "failed" and "restarted" in status["error"]
+
+
+def test_server_processes_sharing_a_cache_folder_share_its_jobs(tmp_path: Path) -> None:
+    """Two server processes on one folder (as `--workers 2` runs them): the second's start leaves the first's
+    running job alone, either answers its poll, a cancel sent to the second stops the first's worker, and a
+    job whose server stopped without a word (no heartbeat) is marked failed by the one still running."""
+    settings = ServerSettings(cache_dir=tmp_path, load_generators=False)
+    with TestClient(create_app(settings)) as first:
+        job = submit(first, {"kind": "sprites", "classes": ["hero"], "n": 4096})
+        jobs = first.app.state.ludoforge.jobs
+        deadline = time.monotonic() + 30
+        while job["id"] not in jobs.processes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process = jobs.processes[job["id"]]
+        # a job left running by a server process that died (its heartbeat file never written)
+        orphan = tmp_path / "jobs" / "00000000000000aa"
+        orphan.mkdir()
+        record = {**json.loads((tmp_path / "jobs" / job["id"] / "job.json").read_text()), "id": orphan.name}
+        (orphan / "job.json").write_text(json.dumps({**record, "owner": "elsewhere-1-00000000"}))
+        with TestClient(create_app(settings)) as second:
+            assert second.get(f"/v1/jobs/{job['id']}").json()["state"] == "running"
+            assert process.poll() is None  # the second's start did not touch it
+            orphaned = second.get(f"/v1/jobs/{orphan.name}").json()
+            assert orphaned["state"] == "failed" and "restarted" in orphaned["error"]
+            assert second.delete(f"/v1/jobs/{job['id']}").json()["state"] == "cancelled"
+            deadline = time.monotonic() + 10
+            while process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert process.poll() is not None, "the owner did not stop its cancelled worker"
+            assert first.get(f"/v1/jobs/{job['id']}").json()["state"] == "cancelled"

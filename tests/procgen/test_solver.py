@@ -224,3 +224,20 @@ def test_the_batched_room_solver_matches_the_plain_one_room_for_room() -> None:
         assert [(s.playable, s.reason, s.path, s.critical) for s in batched] == reference
     assert rooms_playable(rooms).tolist() == [r[0] for r in reference]
     assert [s.critical for s in solve_rooms(rooms, critical=False)] == [frozenset()] * len(rooms)
+
+
+def test_the_whole_batch_distance_steps_equal_bfs_grid_by_grid() -> None:
+    """The batched solver's distances (every grid of a batch a step at a time) are `bfs_distances`' exactly,
+    with sources anywhere: on the border, in a corner, on a closed cell."""
+    from engine.sim.grid import bfs_distances
+    from procgen.levels.solver import _step_distances
+
+    rng = np.random.default_rng(4)
+    for h, w, n in ((11, 16, 40), (1, 7, 5), (9, 1, 5), (16, 16, 20), (3, 3, 30)):
+        walk = rng.random((n, h, w)) < rng.uniform(0.3, 0.9, (n, 1, 1))
+        sources = np.stack([rng.integers(0, w, n), rng.integers(0, h, n)], axis=1)
+        sources[0] = (0, 0)
+        sources[-1] = (w - 1, h - 1)
+        got = _step_distances(walk, sources)
+        for i in range(n):
+            assert (got[i] == bfs_distances(walk[i], [tuple(sources[i])])).all(), (h, w, i)
