@@ -13,6 +13,7 @@ changes speed and nothing else. With batching off, each request is a batch of it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -159,12 +160,15 @@ class LevelBatcher:
     ) -> None:
         """On the thread that made them (a worker, or the generation process's reader): each request's levels
         finished into its answer and handed to the event loop. `None`: the generation process stopped."""
+        if loop.is_closed():  # the loop that asked has gone (a test's): no one is waiting
+            return
         if outcomes is None:
             outcomes = [(k, GenerationStopped()) for k in range(len(batch))]
-        for k, outcome in outcomes:
-            _, finish, future = batch[k]
-            loop.call_soon_threadsafe(_settle, future, _finished(finish, outcome))
-        loop.call_soon_threadsafe(_settle, first, None)
+        settled = [(batch[k][2], _finished(batch[k][1], outcome)) for k, outcome in outcomes]
+        settled.append((first, None))
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the same
+            for future, result in settled:
+                loop.call_soon_threadsafe(_settle, future, result)
 
 
 def _finished(finish: Finish, outcome: Outcome) -> Any:
