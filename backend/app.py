@@ -112,7 +112,7 @@ _PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": _PROBLEM_CONTENT}
     for code, text in {
-        400: "a CORS preflight from an origin, method or header the server does not allow",
+        400: "a body that cannot be parsed at all (not UTF-8, too deeply nested), or a refused CORS preflight",
         401: "a token is required and was missing or wrong",
         404: "no such path, job or blob",
         405: "not a method this path takes",
@@ -156,6 +156,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed"}
+        if exc.status_code == 400 and str(exc.detail).startswith("There was an error parsing the body"):
+            # FastAPI's own answer to a body json cannot read at all (not UTF-8, a number of thousands of
+            # digits, nesting past the recursion limit)
+            message = (
+                "expected a JSON object the server can parse (UTF-8, numbers under 4,300 digits, nesting)"
+            )
+            return problem(400, "Bad request", f"body: {message}", [{"field": "body", "message": message}])
         return problem(
             exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers
         )

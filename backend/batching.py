@@ -4,8 +4,9 @@ without one, on a worker thread.
 
 Batching is continuous: one batch per generator runs at a time, and the requests that arrive meanwhile wait and
 go together as the next batch (up to `max_batch` levels), so the busier the server, the bigger its batches. A
-request that finds nothing running waits at most `max_wait_ms` for company. The next batch starts as soon as
-the running one hands back its first answers (those that need no repair), so repairs do not hold it up. Each
+request that finds nothing running waits at most `max_wait_ms` for company. Two batches per generator are in
+the making at once: when one hands back its first answers (those that need no repair), the next is sent, and
+waits in the maker behind the first one's repairs (on the worker threads it runs beside them). Each
 request gets exactly the levels it would get alone (`sample_batch` promises it, and a test holds it): batching
 changes speed and nothing else. With batching off, each request is a batch of its own, sent at once.
 """
@@ -88,6 +89,7 @@ class LevelBatcher:
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
         except TimeoutError:
+            future.add_done_callback(_ignored)  # its late answer or error has no one to read it
             raise TimedOut from None
 
     def _one_less_alone(self, _future: asyncio.Future) -> None:
@@ -180,6 +182,11 @@ def _finished(finish: Finish, outcome: Outcome) -> Any:
         return finish(*made)
     except Exception as exc:  # its own request gets it (a ValueError a 422, a fault a 500), not the others
         return exc
+
+
+def _ignored(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _fail(batch: list[Waiting], exc: BaseException) -> None:

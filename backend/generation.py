@@ -151,6 +151,8 @@ class GenerationProcess:
         self._connection = ours
         for name, stem in self._stems.items():
             ours.send(("load", name, stem))
+        for token in self._pongs:  # a ping the last child took with it: the new one answers it
+            ours.send(("ping", token))
 
     def load(self, name: str, stem: Path) -> None:
         with self._lock:
@@ -244,9 +246,16 @@ def child_main(connection: Any, torch_threads: int) -> None:
     """The generation process: load generators and make batches, in the order the server sends them. A
     thread drains the pipe into a queue, so the server never blocks on a full pipe; the pipe's end (the
     server stopped, or died) ends the process."""
+    import signal
+
     from backend.worker import die_with_parent
 
-    die_with_parent()
+    # Ctrl-C reaches the whole process group, and a service manager's stop the whole cgroup: the server stops
+    # this process itself once its open requests are answered (or the pipe's end does), and SIGKILL comes with
+    # the server's death.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(signal.SIGKILL)
     import torch
 
     torch.set_num_threads(torch_threads)

@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -166,6 +167,8 @@ class Jobs:
             self._register_generator(card.parent.name, card.with_suffix(""))
         self._watcher = threading.Thread(target=self._watch, name="ludoforge-jobs", daemon=True)
         self._watcher.start()
+        # its own thread: a watcher busy loading a trained generator must not look like a dead server
+        threading.Thread(target=self._heartbeat, name="ludoforge-heartbeat", daemon=True).start()
 
     def stop(self) -> None:
         """On shutdown: stop the workers and mark their jobs failed, saying why; this process's queued jobs
@@ -332,13 +335,15 @@ class Jobs:
                         del self.processes[job_id]
                         self._collect(job_id, process.returncode)
                 self._start_queued()
-            if ticks % round(HEARTBEAT_S / WATCH_S) == 0:
-                self._beat()
             if ticks % round(SWEEP_S / WATCH_S) == 0:
                 self._fail_orphans(lambda was: f"the server process that had this job {was} stopped")
 
     def _beat(self) -> None:
         (self.servers / self.owner).touch()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            self._beat()
 
     def _alive(self, owner: str | None) -> bool:
         if owner == self.owner:
@@ -360,13 +365,18 @@ class Jobs:
         outcome = _read(folder / "outcome.json")
         if exit_code == 0 and "result" in outcome:
             result = outcome["result"]
-            if "generator" in result:
-                self._register_generator(result["generator"], Path(result.pop("weights")))
+            weights = Path(result.pop("weights")) if "generator" in result else None
             files = (
                 sorted(p.name for p in (folder / "files").glob("*")) if (folder / "files").is_dir() else []
             )
             result["files"] = [f"/v1/jobs/{job_id}/files/{name}" for name in files]
-            self._finish(job_id, "succeeded", result=result)
+            # A job cancelled while it finished stays cancelled, and its generator is neither served nor kept.
+            succeeded = self._finish(job_id, "succeeded", result=result)
+            if weights is not None:
+                if succeeded:
+                    self._register_generator(result["generator"], weights)
+                else:
+                    shutil.rmtree(weights.parent, ignore_errors=True)
         else:
             self._finish(
                 job_id, "failed", error=outcome.get("error") or f"the worker stopped (exit code {exit_code})"

@@ -276,7 +276,9 @@ def _as_input_error(exc: ValueError, default_field: str) -> InputError:
 async def levels(body: LevelsRequest, request: Request) -> Response:
     """`n` levels from a generator: each playable when `repair` is on, each with its solver result."""
     state: ServerState = request.app.state.ludoforge
-    generator = state.generator(body.generator)
+    generator = state.generators.get(body.generator)
+    if generator is None:  # perhaps one another server process trained: loaded off the event loop
+        generator = await state.workers.run(lambda: state.generator(body.generator))
     if generator is None:
         raise InputError("generator", f"expected one of {sorted(state.generators)}, got {body.generator!r}")
     fmt = chosen_format(body.format, request.headers.get("accept"))

@@ -241,7 +241,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 _PREFLIGHT_FIELDS = {
     "origin": ("Origin", "an origin the server allows (--cors-origin)"),
     "method": ("Access-Control-Request-Method", "GET, POST or DELETE"),
-    "headers": ("Access-Control-Request-Headers", "among Authorization, Content-Type, If-None-Match"),
+    "headers": (
+        "Access-Control-Request-Headers",
+        "among Authorization, Content-Type, If-None-Match (and the CORS-safelisted ones)",
+    ),
     "private-network": ("Access-Control-Request-Private-Network", "no private-network request"),
 }
 

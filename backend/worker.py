@@ -13,10 +13,10 @@ from typing import Any
 Progress = Callable[[str, float], None]
 
 
-def die_with_parent() -> None:
+def die_with_parent(sent: int | None = None) -> None:
     """In a process the server starts (a job's worker, the generation process), first thing: Linux sends it
-    SIGTERM if the server dies, even by SIGKILL, so none outlives its server (whose next start marks a job
-    failed)."""
+    `sent` (SIGTERM by default) if the server dies, even by SIGKILL, so none outlives its server (whose next
+    start marks a job failed)."""
     import sys
 
     if sys.platform != "linux":
@@ -24,7 +24,7 @@ def die_with_parent() -> None:
     import ctypes
     import signal
 
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sent or signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def run_task(task: dict[str, Any], files: Path, progress: Progress) -> dict[str, Any]:

@@ -93,6 +93,8 @@ def room_targets(sem: np.ndarray) -> list[Cell]:
 
 def room_playable(sem: np.ndarray) -> bool:
     """`solve_room(...).playable`, fast: one connected-component labelling, no path."""
+    if min(sem.shape) < 3:  # as solve_rooms: too small to be a room
+        return False
     targets = room_targets(sem)
     if not border_doors(sem):
         return False
@@ -104,8 +106,8 @@ def room_playable(sem: np.ndarray) -> bool:
 def rooms_playable(sems: np.ndarray) -> np.ndarray:
     """`room_playable` over a batch (N, H, W) of semantic grids, with one labelling for the whole batch."""
     sems = np.asarray(sems)
-    if len(sems) == 0:
-        return np.zeros(0, dtype=bool)
+    if len(sems) == 0 or min(sems.shape[1:]) < 3:  # as solve_rooms: too small to be a room
+        return np.zeros(len(sems), dtype=bool)
     labels, _ = ndimage.label(WALKABLE_LUT[sems], structure=_IN_PLANE)
     out = np.zeros(len(sems), dtype=bool)
     for i, targets in enumerate(_batch_targets(sems)):
@@ -127,6 +129,8 @@ def solve_rooms(sems: np.ndarray, critical: bool = True) -> list[Solution]:
     backend's batched solver pass."""
     sems = np.asarray(sems)
     h, w = sems.shape[1:]
+    if h < 3 or w < 3:  # no tile inside a border door: nothing to walk into
+        return [Solution(False, f"a room needs at least 3x3 tiles, this one is {w}x{h}")] * len(sems)
     walk = WALKABLE_LUT[sems]
     all_targets = _batch_targets(sems)
     out: list[Solution | None] = [None] * len(sems)

@@ -224,10 +224,11 @@ def test_a_corrupt_png_upload_is_422_naming_the_body(client: TestClient) -> None
     assert big.status_code == 422 and _field(big) == "query.size"
 
 
-def test_malformed_and_deeply_nested_json_are_4xx(client: TestClient) -> None:
-    for data in (b"[" * 100_000, b"{" * 50_000, b"{'a': 1}", b"\xff\xfe"):
+def test_malformed_and_deeply_nested_json_are_4xx_naming_the_body(client: TestClient) -> None:
+    for data in (b"[" * 100_000, b"{" * 50_000, b"{'a': 1}", b"\xff\xfe", b'{"n": ' + b"9" * 5000 + b"}"):
         answer = client.post("/v1/levels", content=data, headers={"content-type": "application/json"})
         assert 400 <= answer.status_code < 500, answer.text
+        assert _field(answer) == "body", answer.text
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.formats.vglc import parse_ascii
-from engine.level import Legend
+from engine.level import Legend, Semantic
 from procgen.levels.genre import Genre, JumpModel
 from procgen.levels.solver import room_playable, solve
 
@@ -241,3 +241,12 @@ def test_the_whole_batch_distance_steps_equal_bfs_grid_by_grid() -> None:
         got = _step_distances(walk, sources)
         for i in range(n):
             assert (got[i] == bfs_distances(walk[i], [tuple(sources[i])])).all(), (h, w, i)
+
+
+def test_a_room_too_small_to_walk_into_is_unplayable_not_an_error() -> None:
+    from procgen.levels.solver import rooms_playable, solve_rooms
+
+    for shape in ((1, 6), (6, 1), (2, 5), (5, 2)):
+        room = np.full(shape, Semantic.DOOR.code, dtype=np.uint8)
+        assert not room_playable(room) and not rooms_playable(room[None])[0]
+        assert not solve_rooms(room[None])[0].playable
