@@ -224,7 +224,12 @@ class GenerationProcess:
         return self._process.exitcode
 
     def _at_exit(self) -> None:
+        # A server left unclosed (a test's): multiprocessing's own exit would send the child SIGTERM, which it
+        # ignores, and wait for it forever; stop it here instead.
         self._closing = True
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(STOP_TIMEOUT_S)
 
     def close(self) -> None:
         atexit.unregister(self._at_exit)
