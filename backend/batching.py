@@ -24,6 +24,7 @@ import numpy as np
 from backend.content import Busy, TimedOut, Workers
 from backend.generation import GenerationProcess, GenerationStopped, Made, Outcome, make_batch
 from backend.settings import ServerSettings
+from engine.errors import LudoforgeError
 from procgen.levels.generator import LevelGenerator, SampleReport, SampleRequest
 from procgen.levels.solver import Solution
 
@@ -147,10 +148,8 @@ class LevelBatcher:
     async def _on_workers(self, batch: list[Waiting], requests: list[SampleRequest], hand_back: Any) -> None:
         try:
             await self.workers.run(lambda: make_batch(self.generator, requests, hand_back))
-        except (
-            Exception
-        ) as exc:  # Busy, TimedOut, or a fault in our code: every request not yet answered gets
-            _fail(batch, exc)  # it (a 503, 504 or 500), and the server goes on
+        except (Busy, TimedOut) as exc:  # every request not yet answered gets it (a 503 or 504)
+            _fail(batch, exc)
 
     def _hand_back(
         self,
@@ -180,7 +179,7 @@ def _finished(finish: Finish, outcome: Outcome) -> Any:
     made: Made = outcome
     try:
         return finish(*made)
-    except Exception as exc:  # its own request gets it (a ValueError a 422, a fault a 500), not the others
+    except LudoforgeError as exc:  # its own request gets it (a 422), not the others
         return exc
 
 

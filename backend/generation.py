@@ -14,7 +14,6 @@ The child is the server's own code started by the server, and the pipe between t
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import gc
 import itertools
@@ -318,9 +317,5 @@ def _answer_batch(
         failed = GenerationError(f"generator: not loaded in the generation process ({why_missing})")
         hand_back([(k, failed) for k in left], True)
         return
-    try:
-        make_batch(generator, requests, hand_back)
-    except Exception as exc:  # a fault in our code, not the request's: answer it (a 500), keep serving
-        log.exception("batch %s failed", batch_id)
-        with contextlib.suppress(OSError):
-            connection.send(("made", batch_id, [(k, RuntimeError(repr(exc))) for k in left], True))
+    # A fault in our own code ends this process: the server answers what it held 503 and starts another.
+    make_batch(generator, requests, hand_back)
