@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -472,7 +473,8 @@ async def upload(request: Request) -> JSONResponse:
     if not data:
         raise InputError("body", "expected the file's bytes, got an empty body")
     sha = hashlib.sha256(data).hexdigest()
-    request.app.state.ludoforge.uploads.put(sha, data)
+    # A durable write (fsync) of up to the body limit: on a thread, so the other requests do not wait for the disk.
+    await run_in_threadpool(request.app.state.ludoforge.uploads.put, sha, data)
     return JSONResponse({"sha256": sha, "bytes": len(data)}, status_code=201)
 
 

@@ -56,10 +56,16 @@ class ServerState:
             self.home = Path(self._scratch.name)
         on_disk = settings.cache_dir is not None
         self.answers = ByteStore(
-            settings.cache_memory_bytes, self.home / "answers" if on_disk else None, settings.cache_disk_bytes
+            settings.cache_memory_bytes,
+            self.home / "answers" if on_disk else None,
+            settings.cache_disk_bytes,
+            write_behind=True,
         )
         self.blobs = ByteStore(
-            settings.cache_memory_bytes, self.home / "blobs" if on_disk else None, settings.cache_disk_bytes
+            settings.cache_memory_bytes,
+            self.home / "blobs" if on_disk else None,
+            settings.cache_disk_bytes,
+            write_behind=True,
         )
         self.uploads = ByteStore(0, self.home / "uploads", UPLOAD_DISK_BYTES)
         """a job's inputs (corpus zips, style images) by sha256, always on disk: the workers read them there"""
@@ -136,5 +142,7 @@ class ServerState:
         if self.generation is not None:
             self.generation.close()
         self.workers.shutdown()
+        self.answers.close()  # after the workers, whose last answers it writes
+        self.blobs.close()
         if self._scratch is not None:
             self._scratch.cleanup()

@@ -3,12 +3,19 @@ optional LRU folder on disk.
 
 Both bounds are in bytes. Memory holds the most recently used entries; the disk holds more and survives a restart
 (several workers may share one folder: each keeps its own index and treats a file another evicted as a miss).
+
+A cache's disk copy is written behind (`write_behind=True`): `put` returns once the entry is in memory, and one
+thread writes the files after, without fsync, each with its sha256 after the data. A request then never waits on
+the disk, and a file a power cut left short fails its digest on reading and is a miss. The uploads store writes
+plain, durable files at once, since a job's worker reads them by path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import queue
 import re
 import threading
 from collections import OrderedDict
@@ -18,15 +25,25 @@ from engine.atomic import atomic_write_bytes
 
 KEY = re.compile(r"[0-9a-f]{64}")
 """every key is a sha256 in hex, so a key is always a safe file name"""
+WRITE_BEHIND_BYTES = 64 * 2**20
+"""at most this much waits for the writer; past it `put` writes the entry itself"""
+DIGEST = 32
 
 
 class ByteStore:
     """`get(key)` / `put(key, data)` with least-recently-used eviction past `memory_bytes` (and `disk_bytes` in
     `folder`, when one is given). Thread-safe: the server's threads share one."""
 
-    def __init__(self, memory_bytes: int, folder: Path | None = None, disk_bytes: int = 0) -> None:
+    def __init__(
+        self, memory_bytes: int, folder: Path | None = None, disk_bytes: int = 0, write_behind: bool = False
+    ) -> None:
         self.memory_bytes, self.disk_bytes = memory_bytes, disk_bytes
         self.folder = folder
+        self.write_behind = write_behind
+        self._writes: queue.Queue[str | None] = queue.Queue()
+        self._pending: dict[str, bytes] = {}  # written behind, not yet on disk: still served from here
+        self._pending_bytes = 0
+        self._writer: threading.Thread | None = None
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._memory_used = 0
         self._disk: OrderedDict[str, int] = OrderedDict()
@@ -46,12 +63,24 @@ class ByteStore:
             if data is not None:
                 self._memory.move_to_end(key)
                 return data
+            data = self._pending.get(key)
+            if data is not None:
+                return data
             if key not in self._disk:
                 return None
             self._disk.move_to_end(key)
+        path = self.folder / key  # type: ignore[operator]
         try:
-            data = (self.folder / key).read_bytes()  # type: ignore[operator]
+            data = path.read_bytes()
         except OSError:  # evicted by another worker sharing the folder
+            data = None
+        if data is not None and self.write_behind:
+            data, digest = data[:-DIGEST], data[-DIGEST:]
+            if len(digest) < DIGEST or hashlib.sha256(data).digest() != digest:
+                data = None  # cut short by a power cut (or a file of another format): make it again
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        if data is None:
             with self._lock:
                 self._disk_used -= self._disk.pop(key, 0)
             return None
@@ -60,7 +89,7 @@ class ByteStore:
 
     def __contains__(self, key: str) -> bool:
         with self._lock:
-            return key in self._memory or key in self._disk
+            return key in self._memory or key in self._pending or key in self._disk
 
     def put(self, key: str, data: bytes) -> None:
         if not KEY.fullmatch(key):
@@ -72,7 +101,50 @@ class ByteStore:
             if key in self._disk:
                 self._disk.move_to_end(key)
                 return
-        atomic_write_bytes(self.folder / key, data)
+            if key in self._pending:
+                return
+            if self.write_behind and self._pending_bytes + len(data) <= WRITE_BEHIND_BYTES:
+                self._pending[key] = data
+                self._pending_bytes += len(data)
+                if self._writer is None:
+                    self._writer = threading.Thread(
+                        target=self._write_behind, name="cache-writer", daemon=True
+                    )
+                    self._writer.start()
+                self._writes.put(key)
+                return
+        if self.write_behind:  # the writer is this far behind: wait for the disk like before
+            self._write(key, data + hashlib.sha256(data).digest(), durable=False)
+        else:
+            self._write(key, data, durable=True)
+
+    def _write_behind(self) -> None:
+        while (key := self._writes.get()) is not None:
+            data = self._pending[key]
+            try:
+                self._write(key, data + hashlib.sha256(data).digest(), durable=False)
+            except OSError:  # a full or read-only disk: the entry stays in memory, a cache needs no more
+                pass
+            finally:
+                with self._lock:
+                    self._pending_bytes -= len(self._pending.pop(key))
+                self._writes.task_done()
+        self._writes.task_done()
+
+    def flush(self) -> None:
+        """Wait until every entry written behind is on disk (or refused by it)."""
+        if self._writer is not None:
+            self._writes.join()
+
+    def close(self) -> None:
+        """Flush, and stop the writer."""
+        if self._writer is not None:
+            self._writes.put(None)
+            self._writer.join()
+            self._writer = None
+
+    def _write(self, key: str, data: bytes, durable: bool) -> None:
+        atomic_write_bytes(self.folder / key, data, durable)  # type: ignore[operator]
         with self._lock:
             if key not in self._disk:
                 self._disk[key] = len(data)

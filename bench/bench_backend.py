@@ -4,7 +4,8 @@ Rows, each run alternately with its baseline in one process:
 - a cached level, answered 304 to If-None-Match (and 200 from the cache, for comparison);
 - fresh playable rooms (POST /v1/levels, n=1, repair on, a new seed every request): micro-batching on (ours)
   against the same server with it off (baseline); and, for context, batching on with the batches made on the
-  server's worker threads instead of the generation process;
+  server's worker threads instead of the generation process, and batching on with the answers also cached on
+  disk (`--cache-dir`, written behind);
 - the service's overhead: HTTP rooms/s over in-process batched rooms/s for the same work (sample, solve,
   encode), measured in this run.
 
@@ -161,10 +162,12 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_backend needs wrk (Debian: apt-get install wrk)")
-    ours_port, base_port, threads_port = 8791, 8792, 8793
+    ours_port, base_port, threads_port, disk_port = 8791, 8792, 8793, 8794
     ours = start_server(ours_port)
     base = start_server(base_port, "--no-batching")
     threads = start_server(threads_port, "--no-generation-process")
+    disk_home = tempfile.TemporaryDirectory(prefix="bench-backend-")
+    disk = start_server(disk_port, "--cache-dir", disk_home.name)
     try:
         body = {"n": 1, "seed": 7}
         etag = httpx.post(f"http://127.0.0.1:{ours_port}/v1/levels", json=body).headers["etag"]
@@ -172,9 +175,15 @@ def main() -> None:
             f"http://127.0.0.1:{ours_port}/v1/levels", json=body, headers={"If-None-Match": etag}
         )
         assert again.status_code == 304, again.status_code  # what the cached row then measures
-        for port in (ours_port, base_port, threads_port):  # warm each: torch's first calls are slow
+        for port in (
+            ours_port,
+            base_port,
+            threads_port,
+            disk_port,
+        ):  # warm each: torch's first calls are slow
             wrk(port, FRESH_SCRIPT, 2, {"SEED_OFFSET": "900000000"})
         cached_304, cached_200, fresh_ours, fresh_base, fresh_threads, in_process = [], [], [], [], [], []
+        fresh_disk: list[dict[str, float]] = []
         for run in range(REPEATS):
             cached_304.append(wrk(ours_port, CACHED_SCRIPT, args.seconds, {"ETAG": etag}))
             cached_200.append(wrk(ours_port, CACHED_SCRIPT, args.seconds, {}))
@@ -182,18 +191,21 @@ def main() -> None:
             fresh_ours.append(wrk(ours_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
             fresh_base.append(wrk(base_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
             fresh_threads.append(wrk(threads_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
+            fresh_disk.append(wrk(disk_port, FRESH_SCRIPT, args.seconds, {"SEED_OFFSET": offset}))
             in_process.append(in_process_rooms_per_s(500_000_000 + run * 100_000))
             print(
                 f"run {run + 1}: 304 {cached_304[-1]['rps']:.0f}/s p99 {cached_304[-1]['p99_ms']:.1f} ms | "
                 f"fresh batched {fresh_ours[-1]['rps']:.0f}/s p99 {fresh_ours[-1]['p99_ms']:.1f} ms | "
                 f"unbatched {fresh_base[-1]['rps']:.0f}/s p99 {fresh_base[-1]['p99_ms']:.1f} ms | "
                 f"on threads {fresh_threads[-1]['rps']:.0f}/s p99 {fresh_threads[-1]['p99_ms']:.1f} ms | "
+                f"disk cache {fresh_disk[-1]['rps']:.0f}/s p99 {fresh_disk[-1]['p99_ms']:.1f} ms | "
                 f"in-process {in_process[-1]:.0f} rooms/s"
             )
     finally:
-        for server in (ours, base, threads):
+        for server in (ours, base, threads, disk):
             server.terminate()
             server.wait(30)
+        disk_home.cleanup()
 
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
@@ -218,14 +230,18 @@ def main() -> None:
             "fresh_unbatched_p99_ms": med(fresh_base, "p99_ms"),
             "fresh_on_threads_rps": med(fresh_threads, "rps"),
             "fresh_on_threads_p99_ms": med(fresh_threads, "p99_ms"),
+            "fresh_disk_cache_rps": med(fresh_disk, "rps"),
+            "fresh_disk_cache_p99_ms": med(fresh_disk, "p99_ms"),
             "in_process_rooms_per_s": statistics.median(in_process),
             "overhead_ratio": med(fresh_ours, "rps") / statistics.median(in_process),
             "bad_responses": sum(
-                r["bad"] for r in cached_304 + cached_200 + fresh_ours + fresh_base + fresh_threads
+                r["bad"]
+                for r in cached_304 + cached_200 + fresh_ours + fresh_base + fresh_threads + fresh_disk
             ),
             "cached_304_runs": cached_304,
             "cached_200_runs": cached_200,
             "fresh_on_threads_runs": fresh_threads,
+            "fresh_disk_cache_runs": fresh_disk,
             "in_process_runs": in_process,
         },
     }
@@ -239,6 +255,7 @@ def main() -> None:
         f"x{fresh['ratio']:.2f} batching off (goal >= 3)"
     )
     print(f"batched on the worker threads instead: {h['fresh_on_threads_rps']:.0f} req/s")
+    print(f"batched, answers also cached on disk (--cache-dir): {h['fresh_disk_cache_rps']:.0f} req/s")
     print(
         f"overhead: HTTP {h['fresh_rps']:.0f} / in-process {h['in_process_rooms_per_s']:.0f} rooms/s = "
         f"{h['overhead_ratio']:.2f}"

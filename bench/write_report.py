@@ -12,8 +12,9 @@ NOTES = {
     "backend": "The content server (`ludoforge serve`, one process, 2 worker threads, uvloop + httptools, the level "
     "batches made in its generation process) under wrk 4.1 on loopback: 2 threads, 32 connections, 5 s a run, 5 "
     "runs, the servers' runs alternating in one process; wrk shares the 2-core machine. Baseline: the same server "
-    "with --no-batching (each request a batch of one, sent to the generation process at once). Context row: "
-    "batching on with the batches made on the worker threads (--no-generation-process). Fresh rooms: POST "
+    "with --no-batching (each request a batch of one, sent to the generation process at once). Context rows: "
+    "batching on with the batches made on the worker threads (--no-generation-process), and batching on with the "
+    "answers also cached on disk (--cache-dir; the other servers cache in memory only). Fresh rooms: POST "
     "/v1/levels {n: 1, seed: new every request}, repair on, each answer JSON with the level and its solver result "
     "(path and critical tiles). Cached: the same body again, 304 to If-None-Match (and 200 from the cache). "
     "In-process: the same work (the generation process's make_batch of 64, then the encoding) without HTTP, in "
@@ -171,6 +172,14 @@ def main() -> None:
                     f"{h['fresh_on_threads_rps']:,.0f} | {h['fresh_on_threads_p99_ms']:.0f} ms | | |"
                 ]
                 if "fresh_on_threads_rps" in h
+                else []
+            ),
+            *(
+                [
+                    f"| fresh playable rooms, batched, answers also cached on disk (`--cache-dir`) | "
+                    f"{h['fresh_disk_cache_rps']:,.0f} | {h['fresh_disk_cache_p99_ms']:.0f} ms | | |"
+                ]
+                if "fresh_disk_cache_rps" in h
                 else []
             ),
             "",

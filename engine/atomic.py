@@ -13,19 +13,23 @@ from typing import Any
 from engine.errors import OutputError
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to `path` so that readers see either the old file or the whole new one, never a part. A
-    path that cannot be written raises `OutputError` naming it (an OSError too)."""
+    path that cannot be written raises `OutputError` naming it (an OSError too).
+
+    `durable=False` skips the two fsyncs (milliseconds each): the rename still hides a part-written file from
+    readers while the machine runs, but a power cut may leave the new name with a short file. Only for files whose
+    reader checks them, such as a cache's entries with their digest."""
     path = Path(path)
     try:
-        _write(path, data)
+        _write(path, data, durable)
     except OutputError:
         raise
     except OSError as exc:
         raise OutputError(path, exc.strerror or str(exc)) from exc
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, durable: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -33,13 +37,16 @@ def _write(path: Path, data: bytes) -> None:
         os.fchmod(fd, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     # The rename itself must reach the disk too, or a power cut can bring back the old name.
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
