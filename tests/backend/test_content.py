@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -307,6 +308,34 @@ def test_a_stopped_generation_process_is_503_then_started_again() -> None:
         assert all(a.status_code == 200 for a in answers), answers[-1].text
     with TestClient(create_app(ServerSettings(generation_process=False))) as plain:
         assert plain.post("/v1/levels", json={"n": 2, "seed": 33}).content == answers[0].content
+
+
+LEFT_OPEN = """
+from fastapi.testclient import TestClient
+
+from backend import ServerSettings, create_app
+
+if __name__ == "__main__":  # the generation process is spawned: it imports this file again
+    client = TestClient(create_app(ServerSettings()))
+    client.__enter__()  # started, never closed
+    assert client.post("/v1/levels", json={"n": 1, "seed": 5}).status_code == 200
+    print("served", flush=True)
+"""
+
+
+def test_a_program_that_leaves_a_server_open_still_exits(tmp_path: Path) -> None:
+    """Found by review: the generation process ignores SIGTERM (the server stops it), and multiprocessing's exit
+    hook sent it SIGTERM and then waited for it forever. The server's own exit hook now stops it first."""
+    script = tmp_path / "left_open.py"
+    script.write_text(LEFT_OPEN)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the program did not exit: {exc.stdout!r} {exc.stderr!r}")
+    assert done.returncode == 0 and "served" in done.stdout, done.stderr
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
