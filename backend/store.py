@@ -146,7 +146,10 @@ class ByteStore:
             data = self._pending[key]
             try:
                 self._write(key, data)
-            except Exception:  # a full or read-only disk, or no memory for the copy: the writer must go on
+            except (
+                OSError,
+                MemoryError,
+            ):  # OutputError (a full or read-only disk), or no memory for the copy
                 log.warning("the cache could not write %s", self._path(key), exc_info=True)
             finally:
                 with self._lock:
